@@ -1,0 +1,42 @@
+# Every target creates and fills .venv itself when it is missing.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SHARED ?= ../shared
+
+.PHONY: run test lint typecheck pytest bench conformance clean oracle-goldens
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/homeops --version
+	$(BIN)/homeops kustomize examples/hello
+
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest
+
+conformance: $(STAMP)
+	$(BIN)/python scripts/conformance.py --corpus $(SHARED)/corpus --report conformance-report.md
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py --corpus $(SHARED)/corpus
+
+oracle-goldens: $(STAMP)
+	$(BIN)/python scripts/regen_goldens.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

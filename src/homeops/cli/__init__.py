@@ -1,0 +1,1 @@
+"""The thin command-line layer: parse arguments into options, call one library function, print."""

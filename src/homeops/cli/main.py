@@ -1,0 +1,61 @@
+"""homeops console entry point: the one error boundary, global flags and the command group."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+
+from homeops import __version__
+from homeops.cli.kustomize_cmd import kustomize_command
+from homeops.errors import HomeopsError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="homeops")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """homeops: catch Flux GitOps homelab mistakes before the commit.
+
+    Render, build, validate and diff the Kubernetes objects that Flux will apply from your repository,
+    offline and fast.
+
+    \b
+    Examples:
+      homeops kustomize kubernetes/apps/games/romm/app
+      homeops kustomize dir1 dir2 --output-dir out/
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+cli.add_command(kustomize_command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; map errors to exit codes (0 ok, 1 findings/errors, 2 usage, 3 internal)."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        code = cli.main(args=argv, prog_name="homeops", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(EXIT_FINDINGS)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except HomeopsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # the one boundary for bugs
+        if debug:
+            traceback.print_exc()
+        else:
+            click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", err=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

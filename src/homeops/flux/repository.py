@@ -1,0 +1,199 @@
+"""A Git repository as Flux sees it: every YAML file of the artifact loaded once, every object indexed.
+
+Loading never stops on a bad file: a file that cannot be read or parsed becomes a ``LoadProblem`` with its
+location, and the rest of the repository still loads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from homeops.errors import InputError, Location
+from homeops.flux.kinds import (
+    HELM_GROUP,
+    KUSTOMIZE_GROUP,
+    SOURCE_GROUP,
+    SOURCE_KINDS,
+    FluxKustomization,
+    FluxSource,
+    HelmRelease,
+    flux_kind,
+    split_api_version,
+)
+from homeops.flux.sourceignore import SourceIgnore, walk_yaml_files
+from homeops.yaml.loader import load_file
+from homeops.yaml.nodes import YMap
+
+
+def git_root(start: Path) -> Path:
+    """The work tree of the Git repository holding ``start`` (a directory), else ``start`` itself."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProblem:
+    """A file that could not be loaded, and why."""
+
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectEntry:
+    """One Kubernetes object found in the repository."""
+
+    api_version: str
+    kind: str
+    namespace: str | None
+    name: str | None
+    file: Path
+    rel: str
+    line: int
+    obj: YMap = field(repr=False, compare=False)
+
+    @property
+    def group(self) -> str:
+        """The API group (``""`` for the core group)."""
+        return split_api_version(self.api_version)[0]
+
+    @property
+    def location(self) -> Location:
+        """Where the object starts."""
+        return Location(self.rel, self.line)
+
+
+class Repository:
+    """Every object of a repository's artifact, indexed by kind, group, namespace and name."""
+
+    def __init__(
+        self,
+        root: Path,
+        files: list[Path],
+        entries: list[ObjectEntry],
+        problems: list[LoadProblem],
+        load_seconds: float = 0.0,
+    ) -> None:
+        self.root = root
+        self.files = tuple(files)
+        self.entries = tuple(entries)
+        self.problems = tuple(problems)
+        self.load_seconds = load_seconds
+        self._by_id: dict[tuple[str, str | None, str | None], list[ObjectEntry]] = {}
+        self._by_rel: dict[str, list[ObjectEntry]] = {}
+        for e in self.entries:
+            self._by_id.setdefault((e.kind, e.namespace, e.name), []).append(e)
+            self._by_rel.setdefault(e.rel, []).append(e)
+
+    @classmethod
+    def load(
+        cls, root: Path, *, ignore: SourceIgnore | None = None, extra_ignore: str | None = None
+    ) -> Repository:
+        """Load every YAML file under ``root`` that Flux's artifact would hold.
+
+        ``ignore`` replaces the matcher built from the ``.sourceignore`` files; ``extra_ignore`` is a
+        GitRepository ``spec.ignore`` to honour as well.
+        """
+        started = time.perf_counter()
+        root = root.resolve()
+        matcher = ignore if ignore is not None else SourceIgnore.from_repo(root, extra_ignore)
+        files = walk_yaml_files(root, matcher)
+        entries: list[ObjectEntry] = []
+        problems: list[LoadProblem] = []
+        for path in files:
+            rel = path.relative_to(root).as_posix()
+            try:
+                docs = load_file(path, rel)
+            except InputError as exc:
+                problems.append(LoadProblem(exc.location or Location(rel), exc.message))
+                continue
+            for doc in docs:
+                entry = _entry(doc, path, rel)
+                if entry is not None:
+                    entries.append(entry)
+        return cls(root, files, entries, problems, time.perf_counter() - started)
+
+    def rel(self, path: Path) -> str:
+        """``path`` relative to the root, ``/``-separated."""
+        return path.resolve().relative_to(self.root).as_posix()
+
+    def objects(
+        self, kind: str | None = None, group: str | None = None, namespace: str | None = None
+    ) -> list[ObjectEntry]:
+        """Objects filtered by kind, API group and namespace (None means any), in file order."""
+        return [
+            e
+            for e in self.entries
+            if (kind is None or e.kind == kind)
+            and (group is None or e.group == group)
+            and (namespace is None or e.namespace == namespace)
+        ]
+
+    def find(
+        self, kind: str, namespace: str | None, name: str, group: str | None = None
+    ) -> ObjectEntry | None:
+        """The first object with this kind, namespace and name (and group when given), else None."""
+        for e in self._by_id.get((kind, namespace, name), ()):
+            if group is None or e.group == group:
+                return e
+        return None
+
+    def find_all(self, kind: str, namespace: str | None, name: str) -> list[ObjectEntry]:
+        """Every object with this kind, namespace and name (more than one means a duplicate)."""
+        return list(self._by_id.get((kind, namespace, name), ()))
+
+    def in_file(self, rel: str) -> list[ObjectEntry]:
+        """The objects of one file, by its root-relative path."""
+        return list(self._by_rel.get(rel, ()))
+
+    def _flux(self, group: str, kind: str) -> Iterator[ObjectEntry]:
+        for e in self.entries:
+            if e.kind == kind and e.group == group and flux_kind(e.api_version, e.kind):
+                yield e
+
+    def flux_kustomizations(self) -> list[FluxKustomization]:
+        """Every Flux Kustomization, in file order."""
+        return [FluxKustomization.from_obj(e.obj) for e in self._flux(KUSTOMIZE_GROUP, "Kustomization")]
+
+    def helmreleases(self) -> list[HelmRelease]:
+        """Every HelmRelease, in file order."""
+        return [HelmRelease.from_obj(e.obj) for e in self._flux(HELM_GROUP, "HelmRelease")]
+
+    def sources(self) -> list[FluxSource]:
+        """Every source-controller object (GitRepository, OCIRepository, HelmRepository...), in file order."""
+        return [
+            FluxSource.from_obj(e.obj)
+            for e in self.entries
+            if e.kind in SOURCE_KINDS and e.group == SOURCE_GROUP and flux_kind(e.api_version, e.kind)
+        ]
+
+
+def _entry(doc: object, path: Path, rel: str) -> ObjectEntry | None:
+    if not isinstance(doc, YMap):
+        return None
+    api_version = doc.get("apiVersion")
+    kind = doc.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        return None
+    md = doc.get("metadata")
+    name = md.get("name") if isinstance(md, dict) else None
+    namespace = md.get("namespace") if isinstance(md, dict) else None
+    return ObjectEntry(
+        api_version=api_version,
+        kind=kind,
+        namespace=namespace if isinstance(namespace, str) else None,
+        name=name if isinstance(name, str) else None,
+        file=path,
+        rel=rel,
+        line=doc.pos.line if doc.pos else 0,
+        obj=doc,
+    )

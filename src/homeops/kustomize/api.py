@@ -1,0 +1,76 @@
+"""The library entry point behind ``homeops kustomize``: build one or many directories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from homeops.errors import HomeopsError, UsageError
+from homeops.kustomize.build import Builder, find_root
+from homeops.yaml.emitter import dump_documents
+
+
+@dataclass(frozen=True, slots=True)
+class KustomizeOptions:
+    """What to build: directories, an optional root that confines reads, an optional output directory."""
+
+    dirs: tuple[Path, ...]
+    root: Path | None = None
+    output_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DirResult:
+    """The outcome of one directory: its 1-based index, the YAML it built, or the error message."""
+
+    index: int
+    dir: Path
+    output: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class KustomizeResult:
+    results: tuple[DirResult, ...]
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for r in self.results if not r.ok)
+
+
+def kustomize(options: KustomizeOptions) -> KustomizeResult:
+    """Build every directory; one failure never stops the others. Writes files when output_dir is set."""
+    if not options.dirs:
+        raise UsageError("give at least one directory to build")
+    builders: dict[Path, Builder] = {}
+    results: list[DirResult] = []
+    for index, kdir in enumerate(options.dirs, start=1):
+        root = (options.root or find_root(kdir)).resolve()
+        builder = builders.get(root)
+        if builder is None:
+            builder = builders[root] = Builder(root)
+        try:
+            resmap = builder.build(kdir)
+            text = dump_documents(r.obj for r in resmap)
+            results.append(DirResult(index, kdir, output=text))
+        except HomeopsError as exc:
+            results.append(DirResult(index, kdir, error=str(exc)))
+    if options.output_dir is not None:
+        _write_outputs(options.output_dir, results)
+    return KustomizeResult(tuple(results))
+
+
+def _write_outputs(out: Path, results: list[DirResult]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for r in results:
+        ok_file, err_file = out / f"{r.index}.yaml", out / f"{r.index}.err"
+        if r.ok:
+            ok_file.write_text(r.output or "", encoding="utf-8")
+            err_file.unlink(missing_ok=True)
+        else:
+            err_file.write_text((r.error or "") + "\n", encoding="utf-8")
+            ok_file.unlink(missing_ok=True)

@@ -1,0 +1,90 @@
+"""File access for kustomize builds: confined to one root, size-limited, parsed once and cached.
+
+kustomize's own load restrictor is off (as in Flux builds), so a kustomization may read any file under the
+root; nothing outside the root is ever read. Parsed YAML is cached by content hash, so a file shared by
+many kustomizations is parsed once per process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from homeops.errors import BuildError, InputError, Location
+from homeops.yaml.loader import MAX_FILE_BYTES, load_documents
+from homeops.yaml.nodes import deep_copy
+
+_REMOTE = re.compile(r"^(?:https?://|git::|git@|ssh://|github\.com/|gitlab\.com/|bitbucket\.org/)", re.I)
+
+
+def is_remote(ref: str) -> bool:
+    """True for the remote resource forms kustomize would fetch (http(s) URLs and git references)."""
+    return bool(_REMOTE.match(ref)) or ("?ref=" in ref and "//" in ref)
+
+
+class FileLoader:
+    """Reads files under ``root`` for a build, with a parse cache keyed by content hash."""
+
+    def __init__(self, root: Path, *, max_bytes: int = MAX_FILE_BYTES, cwd: Path | None = None) -> None:
+        self.root = root.resolve()
+        self.max_bytes = max_bytes
+        self.cwd = (cwd or Path.cwd()).resolve()
+        self._parsed: dict[tuple[str, str], list[Any]] = {}
+        self._bytes: dict[Path, bytes] = {}
+
+    def display(self, path: Path) -> str:
+        """How a path is shown in messages: relative to the current directory when below it."""
+        try:
+            return os.path.relpath(path, self.cwd) if path.is_relative_to(self.cwd) else str(path)
+        except ValueError:  # pragma: no cover - different drives
+            return str(path)
+
+    def resolve(self, base_dir: Path, ref: str, where: Location) -> Path:
+        """Resolve ``ref`` relative to ``base_dir``; refuse anything that leaves the root."""
+        candidate = Path(os.path.normpath(base_dir / ref))
+        try:
+            real = candidate.resolve()
+        except (OSError, RuntimeError) as exc:
+            raise BuildError(f"cannot resolve {ref!r}: {exc}", location=where) from None
+        if not real.is_relative_to(self.root):
+            raise BuildError(
+                f"{ref!r} resolves to {real}, outside the repository root {self.root}",
+                location=where,
+                hint="homeops never reads outside the root; pass --root to widen it",
+            )
+        return real
+
+    def read_bytes(self, path: Path, where: Location | None = None) -> bytes:
+        """The bytes of ``path`` (already resolved under the root)."""
+        cached = self._bytes.get(path)
+        if cached is not None:
+            return cached
+        loc = where or Location(self.display(path))
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            raise BuildError(f"file not found: {self.display(path)}", location=where) from None
+        except OSError as exc:
+            raise BuildError(f"cannot read {self.display(path)}: {exc.strerror}", location=where) from None
+        if st.st_size > self.max_bytes:
+            raise InputError(
+                f"{self.display(path)} is too large ({st.st_size} bytes; the limit is {self.max_bytes})",
+                location=loc,
+            )
+        data = path.read_bytes()
+        self._bytes[path] = data
+        return data
+
+    def load_yaml(self, path: Path, where: Location | None = None) -> list[Any]:
+        """Parsed documents of ``path`` (a fresh copy each call, so callers may mutate them)."""
+        data = self.read_bytes(path, where)
+        display = self.display(path)
+        key = (hashlib.blake2b(data, digest_size=16).hexdigest(), display)
+        docs = self._parsed.get(key)
+        if docs is None:
+            docs = load_documents(data, display)
+            self._parsed[key] = docs
+        return [deep_copy(d) for d in docs]

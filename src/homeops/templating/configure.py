@@ -1,0 +1,174 @@
+"""``configure``: render a repository's makejinja templates safely and report every problem at once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from homeops.errors import Location, UsageError
+from homeops.templating.data import format_key_path, load_data, locate_key_path
+from homeops.templating.makejinja_config import MakejinjaConfig, load_makejinja_config
+from homeops.templating.manifest import MANIFEST_REL, read_manifest
+from homeops.templating.plugins import PathFilter, load_plugin, plugin_sandbox
+from homeops.templating.render import TreeRenderer, build_environment
+from homeops.templating.report import (
+    UNDEFINED_HINT,
+    ConfigureOptions,
+    ConfigureResult,
+    Finding,
+    FindingCode,
+    Severity,
+)
+from homeops.templating.undefined import UndefinedRecorder, UndefinedUse
+from homeops.templating.writer import commit, plan_changes
+
+
+def _root_name(name: str) -> str:
+    return name.split(".", 1)[0].split("[", 1)[0]
+
+
+def _is_optional(name: str, optional: frozenset[str]) -> bool:
+    return any(name == o or name.startswith((o + ".", o + "[")) for o in optional)
+
+
+def merge_undefined(
+    runtime: Iterable[Finding], static: Iterable[UndefinedUse], optional: frozenset[str]
+) -> list[Finding]:
+    """Runtime findings plus the static ones no runtime finding covers (same file, line and root name).
+
+    Warnings about names documented as optional are dropped; errors never are.
+    """
+    found = list(runtime)
+    covered = {
+        (f.location.file, f.location.line, _root_name(f.name or "")) for f in found if f.location is not None
+    }
+    for use in static:
+        loc = use.location
+        if loc is not None and (loc.file, loc.line, _root_name(use.name)) in covered:
+            continue
+        found.append(
+            Finding(use.severity, FindingCode.UNDEFINED_VARIABLE, use.message, loc, use.name, UNDEFINED_HINT)
+        )
+    return [f for f in found if f.severity is Severity.ERROR or not _is_optional(f.name or "", optional)]
+
+
+class _Display:
+    """Shows paths relative to the repository when they are inside it."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+
+    def __call__(self, path: str | Path) -> str:
+        absolute = Path(os.path.abspath(path))
+        if absolute.is_relative_to(self.repo):
+            return absolute.relative_to(self.repo).as_posix() or "."
+        return str(path)
+
+
+def _check_output(config: MakejinjaConfig, repo: Path, display: _Display) -> None:
+    output = config.output
+    if not output.resolve().is_relative_to(repo.resolve()):
+        raise UsageError(
+            f"makejinja output {output} is outside the repository; configure only writes inside it",
+            location=None,
+        )
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"makejinja output {display(output)} is not a directory")
+    if len(config.inputs) <= 1 and not any(p.is_dir() for p in config.inputs) and output.suffix:
+        raise UsageError("configure renders into an output directory, not a single output file")
+
+
+def _option_findings(config: MakejinjaConfig, display: _Display) -> list[Finding]:
+    where = Location(display(config.config_file))
+    found: list[Finding] = []
+    if config.exec_pre or config.exec_post:
+        found.append(
+            Finding(
+                Severity.WARNING,
+                FindingCode.UNSUPPORTED_OPTION,
+                "exec_pre/exec_post commands are not run by configure",
+                where,
+                hint="run them yourself if the template needs them",
+            )
+        )
+    if config.clean:
+        found.append(
+            Finding(
+                Severity.WARNING,
+                FindingCode.UNSUPPORTED_OPTION,
+                "clean is ignored: configure never empties the output directory, it prunes what it rendered",
+                where,
+            )
+        )
+    return found
+
+
+def configure(options: ConfigureOptions) -> ConfigureResult:
+    """Renders the repository's makejinja templates as makejinja would, and writes them only if all is well.
+
+    Every undefined variable of every template, every template error, every configuration finding of
+    ``options.validator`` and every unsafe write (unmanaged or edited files without ``force``, paths leaving
+    the output directory) is reported in one result. Files are written only when there is no error and not
+    ``dry_run``; then all of them are written, or none. Raises ``UsageError`` for a missing or invalid
+    ``makejinja.toml`` and ``BuildError``/``InputError`` for plugins or data files that cannot be loaded.
+    """
+    repo = Path(os.path.abspath(options.repo_dir))
+    display = _Display(repo)
+    config = load_makejinja_config(repo, options.config_file)
+    _check_output(config, repo, display)
+    findings = _option_findings(config, display)
+
+    data, data_files = load_data(config.data, config.data_vars, display)
+    if options.validator is not None:
+        for cf in options.validator(data):
+            findings.append(
+                Finding(
+                    cf.severity,
+                    FindingCode.CONFIG_INVALID,
+                    cf.message,
+                    locate_key_path(data_files, cf.key_path, display),
+                    format_key_path(cf.key_path),
+                )
+            )
+
+    recorder = UndefinedRecorder(config.undefined, display)
+    env = build_environment(config, data, recorder.undefined_class())
+    specs = (*config.plugins, *config.loaders)
+    with plugin_sandbox(config, repo, specs):
+        path_filters: list[PathFilter] = []
+        for spec in specs:
+            path_filters.extend(load_plugin(spec, env, data, config))
+        recorder.know_data(env.globals)
+        outcome = TreeRenderer(config, env, path_filters, display).render_all()
+    findings.extend(outcome.findings)
+    findings.extend(merge_undefined(recorder.findings(), outcome.static, options.optional_variables))
+
+    output = config.output
+    plan = plan_changes(
+        output,
+        outcome,
+        read_manifest(output),
+        force=options.force,
+        prune=options.prune,
+        display=display(output),
+    )
+    findings.extend(plan.findings)
+    findings.sort(key=Finding.sort_key)
+    ok = not any(f.severity is Severity.ERROR for f in findings)
+    written = False
+    if ok and not options.dry_run and plan.has_changes:
+        commit(output, plan)
+        written = True
+    return ConfigureResult(
+        output_dir=output,
+        created=tuple(plan.created),
+        changed=tuple(plan.changed),
+        unchanged=tuple(plan.unchanged),
+        stale=tuple(plan.stale),
+        pruned=tuple(plan.deletes),
+        findings=tuple(findings),
+        dry_run=options.dry_run,
+        written=written,
+        manifest_path=output / MANIFEST_REL,
+    )

@@ -1,0 +1,1 @@
+"""YAML input and output faithful to kustomize."""

@@ -1,0 +1,508 @@
+"""YAML output byte-identical to ``kustomize build``.
+
+kustomize prints a resource by encoding it to JSON and converting that JSON to YAML with go-yaml v2
+(``sigs.k8s.io/yaml``). So the output has: mapping keys in go-yaml v2's "natural" key order, numbers as
+``encoding/json`` and go-yaml v2 print them, strings double-quoted when go-yaml v2's YAML 1.1 resolver would read
+them as something else, literal block style for multi-line strings and libyaml's layout for the rest. go-yaml
+v2's emitter is a port of libyaml's, so libyaml's C emitter (shipped with PyYAML) lays the text out here; this
+module only chooses each scalar's text and requested style, exactly as go-yaml v2's encoder does.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from decimal import Decimal
+from functools import cmp_to_key
+from typing import Any
+
+from yaml import events as ev
+from yaml._yaml import CEmitter
+
+from homeops.errors import BuildError
+from homeops.yaml.loader import parse_go_timestamp
+from homeops.yaml.nodes import YMap
+
+__all__ = ["dump_document", "dump_documents", "go_format_float", "needs_quotes", "sort_keys"]
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+_UINT64_MAX = 2**64 - 1
+
+# go-yaml v2's resolver: the values it looks up in its table (bools, nulls, special floats).
+_V2_SPECIAL = frozenset(
+    "y Y yes Yes YES true True TRUE on On ON n N no No NO false False FALSE off Off OFF "
+    "~ null Null NULL .nan .NaN .NAN .inf .Inf .INF +.inf +.Inf +.INF -.inf -.Inf -.INF".split()
+)
+_V2_HINTS = frozenset("+-0123456789yYnNtTfFoO~.")
+_NUMERIC_HINTS = frozenset("+-0123456789")
+_YAML_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")
+_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+_GO_INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
+
+
+def _go_int_value(text: str) -> int | None:
+    """Value of ``text`` as Go's ``strconv.ParseInt(text, 0, 64)`` reads it (no underscores), or None."""
+    if not _GO_INT.fullmatch(text):
+        return None
+    sign = -1 if text[0] == "-" else 1
+    body = text.lstrip("+-")
+    prefix = body[:2].lower()
+    if prefix in ("0x", "0o", "0b"):
+        value = int(body[2:], {"0x": 16, "0o": 8, "0b": 2}[prefix])
+    elif len(body) > 1 and body[0] == "0":
+        value = int(body[1:], 8)
+    else:
+        value = int(body)
+    return sign * value
+
+
+def _go_ints_as_int(text: str) -> bool:
+    """Whether go-yaml v2 reads ``text`` (underscores removed) as an int64 or a uint64."""
+    value = _go_int_value(text)
+    return value is not None and _INT64_MIN <= value <= _UINT64_MAX
+
+
+def needs_quotes(text: str) -> bool:
+    """Whether go-yaml v2 would double-quote ``text``: read plain, it would not be a string."""
+    if not text:
+        return True
+    first = text[0]
+    if first not in _V2_HINTS:
+        return False
+    if text in _V2_SPECIAL:
+        return True
+    if first == ".":
+        return _DOT_FLOAT.fullmatch(text) is not None
+    if first not in _NUMERIC_HINTS:
+        return False
+    if first != "+" and first != "-" and parse_go_timestamp(text) is not None:
+        return True
+    plain = text.replace("_", "")
+    if plain and _go_ints_as_int(plain):
+        return True
+    if _YAML_FLOAT.fullmatch(plain) and math.isfinite(float(plain)):
+        return True
+    return ":" in text and _BASE60.fullmatch(text) is not None
+
+
+def go_format_float(value: float) -> str:
+    """Format a float as ``strconv.FormatFloat(v, 'g', -1, 64)`` (go-yaml v2's float output)."""
+    if value == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    text = repr(abs(value))
+    if "e" in text:
+        mantissa, exp_text = text.split("e")
+        digits = mantissa.replace(".", "")
+        point = int(exp_text) + 1
+    else:
+        whole, frac = text.split(".")
+        if whole == "0":
+            stripped = frac.lstrip("0")
+            digits, point = stripped, len(stripped) - len(frac)
+        else:
+            digits, point = whole + frac, len(whole)
+    digits = digits.rstrip("0") or "0"
+    sign = "-" if value < 0 else ""
+    exp = point - 1
+    if exp < -4 or exp >= 21 or (exp >= 6 and exp >= len(digits)) or exp >= 6:
+        mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{mant}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    if point >= len(digits):
+        return sign + digits + "0" * (point - len(digits))
+    return f"{sign}{digits[:point]}.{digits[point:]}"
+
+
+def _number_text(value: float) -> str:
+    """A float as it comes out of encoding/json then go-yaml v2 (integral values become ints)."""
+    if not math.isfinite(value):
+        raise BuildError(f"json: unsupported value: {'NaN' if math.isnan(value) else ('+Inf' if value > 0 else '-Inf')}")
+    if value.is_integer() and abs(value) < 1e21:
+        # encoding/json writes the shortest digits padded with zeros; go-yaml v2 reads that back as an int
+        # when it fits 64 bits.
+        as_int = int(value) if abs(value) < 2**53 else int(Decimal(repr(value)))
+        if _INT64_MIN <= as_int <= _UINT64_MAX:
+            return str(as_int)
+    return go_format_float(value)
+
+
+def _wrap64(value: int) -> int:
+    """Wrap an integer like Go's int64 arithmetic."""
+    return (value + 2**63) % 2**64 - 2**63
+
+
+def _key_less(a: str, b: str) -> bool:
+    """go-yaml v2's ``keyList.Less`` for two string keys."""
+    for i in range(min(len(a), len(b))):
+        ca, cb = a[i], b[i]
+        if ca == cb:
+            continue
+        al, bl = ca.isalpha(), cb.isalpha()
+        if al and bl:
+            return ca < cb
+        if al or bl:
+            return bl
+        an = bn = 0
+        if ca == "0" or cb == "0":
+            j = i - 1
+            while j >= 0 and a[j].isdecimal():
+                if a[j] != "0":
+                    an = bn = 1
+                    break
+                j -= 1
+        ai = i
+        while ai < len(a) and a[ai].isdecimal():
+            an = _wrap64(an * 10 + ord(a[ai]) - 48)
+            ai += 1
+        bi = i
+        while bi < len(b) and b[bi].isdecimal():
+            bn = _wrap64(bn * 10 + ord(b[bi]) - 48)
+            bi += 1
+        if an != bn:
+            return an < bn
+        if ai != bi:
+            return ai < bi
+        return ca < cb
+    return len(a) < len(b)
+
+
+def _key_cmp(a: str, b: str) -> int:
+    if _key_less(a, b):
+        return -1
+    return 1 if _key_less(b, a) else 0
+
+
+_KEY_ORDER = cmp_to_key(_key_cmp)
+
+
+# Key characters where go-yaml v2's order can differ from code-point order (digits are compared by value,
+# letters come after every other character).
+_ORDER_SENSITIVE = re.compile("[0-9\\[\\\\\\]^_`{|}~\x80-\U0010ffff]")
+
+
+def sort_keys(keys: Iterable[str]) -> list[str]:
+    """Sort mapping keys in go-yaml v2's order (letters after other characters, digit runs by value)."""
+    ordered = sorted(keys)
+    if _ORDER_SENSITIVE.search("".join(ordered)) is None:
+        return ordered
+    for i in range(len(ordered) - 1):
+        if not _key_less(ordered[i], ordered[i + 1]):
+            return sorted(ordered, key=_KEY_ORDER)
+    return ordered
+
+
+_WIDTH = 80
+_MAX_SIMPLE_KEY = 128
+_BAD_FIRST = frozenset("#,[]{}&*!|>'\"%@`")
+_INDICATOR_FIRST = frozenset("?:-")
+_RISKY_FIRST = _BAD_FIRST | frozenset("?:-. ")
+# Characters libyaml prints as they are (printable, not a line break) with unicode output on.
+_EASY_TEXT = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
+# Characters encoding/json writes raw that go-yaml v2's reader then refuses.
+_JSON_RAW_CONTROL = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_PLAIN, _SINGLE, _DOUBLE, _LITERAL, _HARD, _ALL_ESCAPED = range(6)
+_SHORT_ESCAPES = {
+    0x00: "0", 0x07: "a", 0x08: "b", 0x09: "t", 0x0A: "n", 0x0B: "v", 0x0C: "f", 0x0D: "r", 0x1B: "e",
+    0x22: '"', 0x5C: "\\", 0x85: "N", 0xA0: "_", 0x2028: "L", 0x2029: "P",
+}  # fmt: skip
+
+
+def _escape_all(text: str) -> str:
+    """go-yaml v2 escapes every character of a string that starts with a byte order mark (its BOM test
+    looks at the start of the string, not at the current character)."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        short = _SHORT_ESCAPES.get(code)
+        if short is not None:
+            out.append("\\" + short)
+        elif code <= 0xFF:
+            out.append(f"\\x{code:02X}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04X}")
+        else:
+            out.append(f"\\U{code:08X}")
+    return '"' + "".join(out) + '"'
+
+
+class _Hard(Exception):
+    """A document the fast writer leaves to libyaml (complex keys, scalars it does not lay out itself)."""
+
+
+def _easy_chars(text: str) -> bool:
+    if text.isascii():
+        return text.isprintable()
+    return _EASY_TEXT.fullmatch(text) is not None
+
+
+def _classify(text: str) -> int:
+    """The style libyaml ends up using for ``text`` as go-yaml v2 requests it, or _HARD."""
+    if not text:
+        return _DOUBLE
+    if not (text.isprintable() and (text.isascii() or _EASY_TEXT.fullmatch(text))):
+        if _JSON_RAW_CONTROL.search(text):
+            raise BuildError("yaml: control characters are not allowed")
+        if text[0] == "\ufeff":
+            return _ALL_ESCAPED
+        if "\n" not in text:
+            return _HARD
+        if text[0] in " \n" or text[-1] == " " or " \n" in text or not _easy_chars(text.replace("\n", "")):
+            return _HARD
+        return _LITERAL
+    first = text[0]
+    if first in _V2_HINTS and needs_quotes(text):
+        return _DOUBLE
+    if (first in _RISKY_FIRST or text[-1] in " :" or ": " in text or " #" in text) and (
+        first in _BAD_FIRST
+        or (first in _INDICATOR_FIRST and (len(text) == 1 or text[1] == " "))
+        or first == " "
+        or text[-1] in " :"
+        or ": " in text
+        or " #" in text
+        or text.startswith(("---", "..."))
+    ):
+        return _SINGLE
+    return _PLAIN
+
+
+def _fold(text: str, column: int, indent: int, mode: int) -> str:
+    """Break a long scalar at spaces past the line width as libyaml does; mode 0 plain, 1 single, 2 double."""
+    out: list[str] = []
+    spaces = False
+    last = len(text) - 1
+    for i, ch in enumerate(text):
+        if ch == " ":
+            nxt_space = i < last and text[i + 1] == " "
+            if not spaces and column > _WIDTH and (not mode or 0 < i < last) and (mode == 2 or not nxt_space):
+                out.append("\n" + " " * indent)
+                column = indent
+                if mode == 2 and nxt_space:
+                    out.append("\\")
+                    column += 1
+            else:
+                out.append(" ")
+                column += 1
+            spaces = True
+        else:
+            out.append(ch)
+            column += 1
+            spaces = False
+    return "".join(out)
+
+
+class _Writer:
+    """Lays out block mappings and sequences as libyaml does (indent 2, sequences in mappings not indented).
+
+    ``styles`` caches each string's style and ``keys`` each key's printed text, across the documents of one
+    call.
+    """
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.styles: dict[str, int] = {}
+        self.keys: dict[str, str] = {}
+        self.orders: dict[tuple[str, ...], list[str]] = {}
+
+    def key(self, key: str) -> str:
+        text = key if isinstance(key, str) else str(key)
+        style = self.styles.get(text)
+        if style is None:
+            style = self.styles[text] = _classify(text)
+        if style == _PLAIN:
+            rendered = text
+        elif style == _DOUBLE:
+            rendered = '"' + text + '"'
+        elif style == _SINGLE:
+            rendered = "'" + text.replace("'", "''") + "'"
+        elif style == _ALL_ESCAPED:
+            rendered = _escape_all(text)
+        else:
+            raise _Hard
+        if len(text) > 40 and len(text.encode("utf-8")) > _MAX_SIMPLE_KEY:
+            raise _Hard
+        self.keys[key] = rendered
+        return rendered
+
+    def string(self, value: str, indent: int, column: int) -> str:
+        """Text of a string scalar written at ``column`` inside block indent ``indent``."""
+        style = self.styles.get(value)
+        if style is None:
+            style = self.styles[value] = _classify(value)
+        if style == _PLAIN:
+            if column + len(value) > _WIDTH and " " in value:
+                return _fold(value, column, indent, 0)
+            return value
+        if style == _DOUBLE:
+            if column + len(value) + 1 > _WIDTH and " " in value:
+                return '"' + _fold(value, column + 1, indent, 2) + '"'
+            return '"' + value + '"'
+        if style == _SINGLE:
+            quoted = value.replace("'", "''")
+            if column + len(quoted) + 1 > _WIDTH and " " in value:
+                return "'" + _fold(quoted, column + 1, indent, 1) + "'"
+            return "'" + quoted + "'"
+        if style == _LITERAL:
+            return _literal(value, indent)
+        if style == _ALL_ESCAPED:
+            return _escape_all(value)
+        raise _Hard
+
+    def scalar(self, value: Any, indent: int, column: int) -> str:
+        """Text of a scalar (or empty container) written at ``column`` inside block indent ``indent``."""
+        if isinstance(value, str):
+            return self.string(value, indent, column)
+        if value is None:
+            return "null"
+        if value is True:
+            return "true"
+        if value is False:
+            return "false"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, float):
+            return _number_text(value)
+        if isinstance(value, dict):
+            return "{}"
+        if isinstance(value, list):
+            return "[]"
+        raise BuildError(f"cannot print a value of type {type(value).__name__} as YAML")
+
+    def mapping(self, value: dict[str, Any], indent: int, inline: bool) -> None:
+        out = self.out
+        append = out.append
+        pad = " " * indent
+        known = self.keys
+        styles = self.styles
+        keys: Iterable[str] = value
+        if len(value) > 1:
+            names = tuple(value)
+            keys = self.orders.get(names) or self.orders.setdefault(names, sort_keys(names))
+        inner = indent + 2
+        for key in keys:
+            item = value[key]
+            text = known.get(key) or self.key(key)
+            if not inline:
+                append(pad)
+            inline = False
+            if type(item) is str:
+                column = inner + len(text)
+                if styles.get(item) == _PLAIN and (column + len(item) <= _WIDTH or " " not in item):
+                    append(text + ": " + item + "\n")
+                else:
+                    append(text + ": " + self.string(item, inner, column) + "\n")
+            elif type(item) is YMap or isinstance(item, dict):
+                if item:
+                    append(text + ":\n")
+                    self.mapping(item, inner, False)
+                else:
+                    append(text + ": {}\n")
+            elif isinstance(item, list) and item:
+                append(text + ":\n")
+                self.sequence(item, indent, False)
+            else:
+                append(text + ": " + self.scalar(item, inner, inner + len(text)) + "\n")
+
+    def sequence(self, value: list[Any], indent: int, inline: bool) -> None:
+        out = self.out
+        pad = " " * indent
+        for item in value:
+            out.append("- " if inline else pad + "- ")
+            inline = False
+            if isinstance(item, dict) and item:
+                self.mapping(item, indent + 2, True)
+            elif isinstance(item, list) and item:
+                self.sequence(item, indent + 2, True)
+            else:
+                out.append(self.scalar(item, indent + 2, indent + 2) + "\n")
+
+    def document(self, obj: Any) -> str:
+        """Print one document, falling back to libyaml for what this writer does not lay out itself."""
+        if isinstance(obj, dict | list) and obj:
+            self.out = []
+            try:
+                if isinstance(obj, dict):
+                    self.mapping(obj, 0, False)
+                else:
+                    self.sequence(obj, 0, False)
+                return "".join(self.out)
+            except _Hard:
+                pass
+        return dump_document_libyaml(obj)
+
+
+def _literal(text: str, indent: int) -> str:
+    if not text.endswith("\n"):
+        header = "|-\n"
+    elif text.endswith("\n\n"):
+        header, text = "|+\n", text[:-1]
+    else:
+        header, text = "|\n", text[:-1]
+    pad = " " * indent
+    return header + "\n".join(pad + line if line else "" for line in text.split("\n"))
+
+
+_MAP_START = ev.MappingStartEvent(None, None, True, flow_style=False)
+_MAP_END = ev.MappingEndEvent()
+_SEQ_START = ev.SequenceStartEvent(None, None, True, flow_style=False)
+_SEQ_END = ev.SequenceEndEvent()
+_IMPLICIT = (True, True)
+
+
+def _scalar_event(value: Any) -> ev.ScalarEvent:
+    if isinstance(value, str):
+        if _JSON_RAW_CONTROL.search(value):
+            raise BuildError("yaml: control characters are not allowed")
+        style = "|" if "\n" in value else '"' if needs_quotes(value) else None
+        return ev.ScalarEvent(None, None, _IMPLICIT, value, style=style)
+    return ev.ScalarEvent(None, None, _IMPLICIT, _Writer().scalar(value, 0, 0))
+
+
+def _events(emit: Any, value: Any) -> None:
+    """Send the events of ``value`` to ``emit``, as go-yaml v2 marshals the JSON-decoded value."""
+    if isinstance(value, dict):
+        emit(_MAP_START)
+        for key in sort_keys(value.keys()):
+            emit(_scalar_event(key if isinstance(key, str) else str(key)))
+            _events(emit, value[key])
+        emit(_MAP_END)
+    elif isinstance(value, list):
+        emit(_SEQ_START)
+        for item in value:
+            _events(emit, item)
+        emit(_SEQ_END)
+    else:
+        emit(_scalar_event(value))
+
+
+def dump_document_libyaml(obj: Any) -> str:
+    """Print one document through libyaml's emitter event by event (the slow, reference path)."""
+    out = io.BytesIO()
+    emitter = CEmitter(out, width=_WIDTH, allow_unicode=True, encoding="utf-8")
+    emitter.emit(ev.StreamStartEvent(encoding="utf-8"))
+    emitter.emit(ev.DocumentStartEvent(explicit=False))
+    _events(emitter.emit, obj)
+    emitter.emit(ev.DocumentEndEvent(explicit=False))
+    emitter.emit(ev.StreamEndEvent())
+    text = out.getvalue().decode("utf-8")
+    # go-yaml v2 closes the stream without libyaml's "..." after a keep-chomped (|+) block scalar.
+    return text[:-4] if text.endswith("\n...\n") else text
+
+
+def dump_document(obj: Any) -> str:
+    """Print one resource exactly as kustomize does (ends with a newline).
+
+    Raises BuildError for values JSON cannot carry (NaN, infinities), as kustomize does.
+    """
+    return _Writer().document(obj)
+
+
+def dump_documents(objs: Iterable[Any]) -> str:
+    """Print resources as kustomize does: each document, separated by ``---`` lines."""
+    writer = _Writer()
+    return "---\n".join(writer.document(obj) for obj in objs)

@@ -1,0 +1,159 @@
+"""Build errors: each names the file and line and says what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from homeops.errors import BuildError, HomeopsError, InputError
+from homeops.kustomize.build import Builder
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+
+
+def build_error(root: Path, kdir: str = "app") -> HomeopsError:
+    with pytest.raises(HomeopsError) as info:
+        Builder(root).build(root / kdir)
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("files", "message", "file", "line"),
+    [
+        pytest.param(
+            {
+                "app/kustomization.yaml": "resources:\n  - a.yaml\n  - missing.yaml\n",
+                "app/a.yaml": CM.format(name="a"),
+            },
+            "resource 'missing.yaml' not found",
+            "app/kustomization.yaml",
+            3,
+            id="missing-file",
+        ),
+        pytest.param(
+            {
+                "app/kustomization.yaml": "resources:\n  - a.yaml\nfoo: bar\n",
+                "app/a.yaml": CM.format(name="a"),
+            },
+            "unknown field 'foo'",
+            "app/kustomization.yaml",
+            3,
+            id="unknown-field",
+        ),
+        pytest.param(
+            {"app/kustomization.yaml": "resources:\n  - https://example.com/deploy.yaml\n"},
+            "remote resource 'https://example.com/deploy.yaml' is not fetched",
+            "app/kustomization.yaml",
+            2,
+            id="remote-http",
+        ),
+        pytest.param(
+            {
+                "app/kustomization.yaml": "resources:\n  - ./ok.yaml\n  - github.com/org/repo//deploy?ref=v1\n",
+                "app/ok.yaml": CM.format(name="ok"),
+            },
+            "remote resource 'github.com/org/repo//deploy?ref=v1' is not fetched",
+            "app/kustomization.yaml",
+            3,
+            id="remote-git",
+        ),
+        pytest.param(
+            {
+                "app/kustomization.yaml": "resources:\n  - ../b\n",
+                "b/kustomization.yaml": "resources:\n  - ../app\n",
+            },
+            "resource cycle: app includes b includes app",
+            "b/kustomization.yaml",
+            2,
+            id="cycle",
+        ),
+        pytest.param(
+            {"app/kustomization.yaml": "resources:\n  - ../../outside.yaml\n"},
+            "outside the repository root",
+            "app/kustomization.yaml",
+            2,
+            id="escape-root",
+        ),
+        pytest.param(
+            {
+                "app/kustomization.yaml": "components:\n  - ../comp\n",
+                "comp/kustomization.yaml": "resources: []\n",
+            },
+            "its kind is 'Kustomization', not 'Component'",
+            "app/kustomization.yaml",
+            2,
+            id="component-kind",
+        ),
+        pytest.param(
+            {
+                "app/kustomization.yaml": "resources:\n  - a.yaml\n",
+                "app/a.yaml": "apiVersion: v1\nkind: ConfigMap\n",
+            },
+            "ConfigMap in app/a.yaml has no metadata.name",
+            "app/a.yaml",
+            1,
+            id="no-name",
+        ),
+        pytest.param(
+            {
+                "app/kustomization.yaml": "resources:\n  - a.yaml\n  - b.yaml\n",
+                "app/a.yaml": CM.format(name="x"),
+                "app/b.yaml": CM.format(name="x"),
+            },
+            "already registered id",
+            "app/kustomization.yaml",
+            3,
+            id="duplicate-id",
+        ),
+        pytest.param(
+            {"app/kustomization.yaml": "resources: [a.yaml]\n", "app/a.yaml": "a: [1, 2\n"},
+            "invalid YAML",
+            "app/a.yaml",
+            2,
+            id="malformed-yaml",
+        ),
+    ],
+)
+def test_build_error_names_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], message: str, file: str, line: int
+) -> None:
+    root = tmp_path / "repo"
+    write(root, files)
+    monkeypatch.chdir(root)
+    err = build_error(root)
+    assert message in err.message
+    assert err.location is not None
+    assert err.location.file == file
+    assert err.location.line == line
+
+
+def test_yaml_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 9):
+        prev = f"*a{i - 1}"
+        lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
+    write(
+        tmp_path,
+        {"app/kustomization.yaml": "resources: [bomb.yaml]\n", "app/bomb.yaml": "\n".join(lines) + "\n"},
+    )
+    monkeypatch.chdir(tmp_path)
+    err = build_error(tmp_path)
+    assert isinstance(err, InputError)
+    assert "YAML bomb" in err.message
+    assert err.location is not None and err.location.file == "app/bomb.yaml"
+
+
+def test_no_kustomization_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "app").mkdir()
+    monkeypatch.chdir(tmp_path)
+    err = build_error(tmp_path)
+    assert isinstance(err, BuildError)
+    assert "no kustomization file in app" in err.message
