@@ -65,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     k_runs = max(3, args.runs // 2)
     k_times = _time(lambda: kubectl_all(kubectl, dirs), k_runs)
     h_med, k_med = statistics.median(h_times), statistics.median(k_times)
-    print(f"homeops kustomize, one process : median {h_med:.3f} s over {args.runs} runs ({h_failed} dirs failed)")
+    print(
+        f"homeops kustomize, one process : median {h_med:.3f} s over {args.runs} runs"
+        f" ({h_failed} dirs failed)"
+    )
     print(f"kubectl kustomize, per directory: median {k_med:.3f} s over {k_runs} runs")
     print(f"speed-up (kubectl / homeops)   : {k_med / h_med:.1f}x")
     return 0

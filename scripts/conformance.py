@@ -77,9 +77,7 @@ def compare_repo(repo: Path, kubectl: Path, jobs: int) -> list[Case]:
                 cases.append(Case(repo.name, rel, "identical"))
                 continue
             diff = "".join(
-                difflib.unified_diff(
-                    k_out.splitlines(True), ours.splitlines(True), "kubectl", "homeops", n=2
-                )
+                difflib.unified_diff(k_out.splitlines(True), ours.splitlines(True), "kubectl", "homeops", n=2)
             )
             same = _parsed(ours) == _parsed(k_out)
             cases.append(Case(repo.name, rel, "same-objects" if same else "different-objects", diff[:6000]))
@@ -107,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     kubectl = oracle_dir(args.corpus.parent) / "kubectl"
     repos = [r for r in corpus_repos(args.corpus) if not args.repo or r.name in args.repo]
     all_cases: list[Case] = []
-    header = f"{'repository':34} {'dirs':>5} " + " ".join(f"{c:>19}" for c in CATEGORIES) + f" {'identical%':>11}"
+    header = (
+        f"{'repository':34} {'dirs':>5} " + " ".join(f"{c:>19}" for c in CATEGORIES) + f" {'identical%':>11}"
+    )
     print(header)
     per_repo: dict[str, Counter[str]] = {}
     for repo in repos:
@@ -115,13 +115,23 @@ def main(argv: list[str] | None = None) -> int:
         all_cases.extend(cases)
         counts = Counter(c.category for c in cases)
         per_repo[repo.name] = counts
-        built = sum(counts[c] for c in ("identical", "same-objects", "different-objects", "only-homeops-failed"))
+        built = sum(
+            counts[c] for c in ("identical", "same-objects", "different-objects", "only-homeops-failed")
+        )
         pct = 100.0 * counts["identical"] / built if built else 100.0
-        print(f"{repo.name:34} {len(cases):5} " + " ".join(f"{counts[c]:19}" for c in CATEGORIES) + f" {pct:10.1f}%")
+        print(
+            f"{repo.name:34} {len(cases):5} "
+            + " ".join(f"{counts[c]:19}" for c in CATEGORIES)
+            + f" {pct:10.1f}%"
+        )
     total = Counter(c.category for c in all_cases)
     built = sum(total[c] for c in ("identical", "same-objects", "different-objects", "only-homeops-failed"))
     pct = 100.0 * total["identical"] / built if built else 100.0
-    print(f"{'TOTAL':34} {len(all_cases):5} " + " ".join(f"{total[c]:19}" for c in CATEGORIES) + f" {pct:10.1f}%")
+    print(
+        f"{'TOTAL':34} {len(all_cases):5} "
+        + " ".join(f"{total[c]:19}" for c in CATEGORIES)
+        + f" {pct:10.1f}%"
+    )
     print("identical% = identical / directories kubectl builds")
     _write_report(args.report, all_cases, per_repo)
     print(f"report: {args.report}")
@@ -137,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
             if name in per_repo and per_repo[name]["identical"] < want
         ]
         if dropped:
-            print("conformance ratchet failed (identical dirs dropped): " + "; ".join(dropped), file=sys.stderr)
+            print(
+                "conformance ratchet failed (identical dirs dropped): " + "; ".join(dropped), file=sys.stderr
+            )
             return 1
     return 0
 

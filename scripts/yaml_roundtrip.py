@@ -50,12 +50,19 @@ def main(argv: list[str] | None = None) -> int:
             differing.append(path)
             if len(differing) <= args.show:
                 diff = difflib.unified_diff(
-                    data.decode("utf-8").splitlines(), out.splitlines(), str(path), "homeops", lineterm="", n=1
+                    data.decode("utf-8").splitlines(),
+                    out.splitlines(),
+                    str(path),
+                    "homeops",
+                    lineterm="",
+                    n=1,
                 )
                 print("\n".join(list(diff)[:40]))
     mb = total_bytes / 1e6
     print(f"{same}/{len(files)} files byte-identical ({mb:.2f} MB)")
-    print(f"load: {load_s:.3f}s ({mb / load_s:.1f} MB/s); dump: {dump_s:.3f}s ({dump_s * 1000 / mb:.1f} ms/MB)")
+    print(
+        f"load: {load_s:.3f}s ({mb / load_s:.1f} MB/s); dump: {dump_s:.3f}s ({dump_s * 1000 / mb:.1f} ms/MB)"
+    )
     for path in differing[args.show :]:
         print("differs:", path)
     return 0 if not differing else 1

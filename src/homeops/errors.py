@@ -51,7 +51,7 @@ class UsageError(HomeopsError):
 
 
 class InputError(HomeopsError):
-    """An input file is malformed, missing, hostile (YAML bomb, huge file) or refers outside the repository."""
+    """An input file is malformed, missing, hostile (a YAML bomb, a huge file) or points outside the root."""
 
 
 class BuildError(HomeopsError):

@@ -81,7 +81,11 @@ V = {"var01": "abcdEFGH28ij", "path": "/home/bozo/ideas/thoughts.for.today", "fi
         ("${f#[}", {"f": "bash"}, "bash"),  # malformed pattern: the value is kept
         # escapes: $$ drops one $ outside expressions; backslashes elsewhere are literal
         ("$${var01}", V, "${var01}"),
-        ("some text ${var01}$${var$${var01}$var01${var01}", V, "some text abcdEFGH28ij${var${var01}$var01abcdEFGH28ij"),
+        (
+            "some text ${var01}$${var$${var01}$var01${var01}",
+            V,
+            "some text abcdEFGH28ij${var${var01}$var01abcdEFGH28ij",
+        ),
         ("something $${var=${default_var}}", {"default_var": "foo"}, "something ${var=foo}"),
         ("$$HOME $$$$", {}, "$HOME $$"),
         ("\\\\something ${v}", {"v": "x"}, "\\\\something x"),
@@ -118,7 +122,9 @@ def test_parse_errors(text: str, message: str) -> None:
 
 
 def test_name_chars_are_letters_digits_underscore() -> None:
-    assert substitute("${_a1} ${1st} ${été}", {"_a1": "x", "1st": "y", "été": "z"}, strict=False).text == "x y z"
+    assert (
+        substitute("${_a1} ${1st} ${été}", {"_a1": "x", "1st": "y", "été": "z"}, strict=False).text == "x y z"
+    )
 
 
 @pytest.mark.parametrize(
@@ -151,7 +157,7 @@ def test_glob(pattern: str, name: str, expected: bool) -> None:
     assert match(pattern, name) is expected
 
 
-# --- resources -----------------------------------------------------------------------------------------------
+# --- resources ---------------------------------------------------------------------------------------------
 
 DEPLOY = b"""apiVersion: apps/v1
 kind: Deployment

@@ -57,7 +57,9 @@ def build_error(root: Path, kdir: str = "app") -> HomeopsError:
         ),
         pytest.param(
             {
-                "app/kustomization.yaml": "resources:\n  - ./ok.yaml\n  - github.com/org/repo//deploy?ref=v1\n",
+                "app/kustomization.yaml": (
+                    "resources:\n  - ./ok.yaml\n  - github.com/org/repo//deploy?ref=v1\n"
+                ),
                 "app/ok.yaml": CM.format(name="ok"),
             },
             "remote resource 'github.com/org/repo//deploy?ref=v1' is not fetched",

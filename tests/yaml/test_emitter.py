@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,103 @@ def test_fixture_round_trip_matches_kubectl(case: str) -> None:
 def test_kubectl_output_is_a_fixed_point(case: str) -> None:
     expected = (FIXTURES / case / "expected.yaml").read_text(encoding="utf-8")
     assert dump_documents(load_documents(expected, "expected.yaml")) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        ("yes", True), ("Off", True), ("y", True), ("~", True), ("", True), ("null", True), ("1e3", True),
+        ("0755", True), ("0x1F", True), ("1_000", True), (".5", True), ("1:20", True), ("+1", True),
+        ("2024-01-01", True), ("2001-12-14 21:59:43", True), ("-.inf", True), ("0.", True),
+        ("yES", False), ("1e400", False), ("._5", False), ("2023-02-29", False), ("0o", False),
+        ("0xFFFFFFFFFFFFFFFFFFFF", False), ("<<", False), ("=", False), ("12e", False), ("hello", False),
+    ],
+)  # fmt: skip
+def test_needs_quotes_follows_go_yaml_v2_resolver(text: str, quoted: bool) -> None:
+    assert needs_quotes(text) is quoted
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(1.5, "1.5"), (1234567.5, "1.2345675e+06"), (100000.5, "100000.5"), (1e-06, "1e-06"), (1e-07, "1e-07"),
+     (0.0001, "0.0001"), (1e-05, "1e-05"), (1e20, "1e+20"), (6.02e23, "6.02e+23"), (5e-324, "5e-324")],
+)  # fmt: skip
+def test_go_format_float(value: float, text: str) -> None:
+    assert go_format_float(value) == text
+
+
+def test_sort_keys_uses_go_yaml_v2_order() -> None:
+    keys = ["a10", "a9", "a09", "a_b", "aB", "Ab", "a-b", "Z", "_u", "x01", "x001", "x1y10", "x1y2", "é"]
+    assert sort_keys(keys) == sorted(sort_keys(keys), key=sort_keys(keys).index)
+    assert sort_keys(["a10", "a9", "a_b", "aB", "a-b"]) == ["a-b", "a_b", "a9", "a10", "aB"]
+    assert sort_keys(["b", "A", "_"]) == ["_", "A", "b"]
+
+
+@pytest.mark.parametrize(("value", "message"), [(math.nan, "NaN"), (math.inf, "+Inf"), (-math.inf, "-Inf")])
+def test_non_finite_floats_fail_like_encoding_json(value: float, message: str) -> None:
+    with pytest.raises(BuildError, match=re.escape(f"json: unsupported value: {message}")):
+        dump_document({"a": value})
+
+
+@pytest.mark.parametrize("text", ["a\x7fb", "a\x9fb", "\ufffe"])
+def test_characters_go_yaml_refuses_fail(text: str) -> None:
+    with pytest.raises(BuildError, match="control characters are not allowed"):
+        dump_document({"a": text})
+
+
+def test_special_strings() -> None:
+    assert dump_document({"a": "\ufeffx y"}) == 'a: "\\uFEFF\\x78\\x20\\x79"\n'
+    assert dump_document({"a": "x \x85 y", "b": "x\x85\x85y"}) == "a: x y\nb: |-\n  x\n  y\n"
+    assert dump_document({"a": "x\n\n"}) == "a: |+\n  x\n\n"
+    assert dump_document({}) == "{}\n"
+    assert dump_document([]) == "[]\n"
+    assert dump_document({"a": {}, "b": [], "c": None}) == "a: {}\nb: []\nc: null\n"
+
+
+_ALPHABET = [
+    "a",
+    "b",
+    " ",
+    " ",
+    "\n",
+    ":",
+    "#",
+    "-",
+    "'",
+    '"',
+    "\\",
+    "\t",
+    "é",
+    "🎉",
+    "?",
+    "*",
+    "1",
+    "0",
+    ".",
+    "|",
+]
+
+
+def _random_text(rng: random.Random) -> str:
+    length = rng.choice([0, 1, 2, 3, 5, 8, 20, 40, 70, 90, 130])
+    return "".join(rng.choice(_ALPHABET) for _ in range(length))
+
+
+def _random_value(rng: random.Random, depth: int) -> object:
+    kind = rng.random()
+    if depth > 3 or kind < 0.5:
+        return rng.choice([_random_text(rng), _random_text(rng), 12, 1.5, None, True, "yes", "2024-01-01"])
+    if kind < 0.75:
+        return {
+            rng.choice(["k", "key", "a b", "x1", "yes"]) + str(i): _random_value(rng, depth + 1)
+            for i in range(3)
+        }
+    return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_fast_writer_agrees_with_libyaml(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(50):
+        doc = {"spec": _random_value(rng, 0), "list": [_random_value(rng, 1) for _ in range(3)]}
+        assert dump_document(doc) == dump_document_libyaml(doc)

@@ -43,5 +43,7 @@ def kustomize_command(dirs: tuple[Path, ...], output_dir: Path | None, root: Pat
             else:
                 click.echo(f"error: {r.error}", err=True)
     elif result.failed:
-        click.echo(f"{result.failed} of {len(result.results)} directories failed; see {output_dir}/*.err", err=True)
+        click.echo(
+            f"{result.failed} of {len(result.results)} directories failed; see {output_dir}/*.err", err=True
+        )
     return 1 if result.failed else 0

@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             traceback.print_exc()
         else:
-            click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", err=True)
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", err=True
+            )
         sys.exit(EXIT_INTERNAL)
     sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -25,7 +25,12 @@ from homeops.kustomize import generators, hashing, namereference, patches, repla
 from homeops.kustomize.builtin_config import default_tconfig, load_configurations
 from homeops.kustomize.context import KContext
 from homeops.kustomize.files import FileLoader, is_remote
-from homeops.kustomize.kustomization import Kustomization, find_kustomization_file, load_kustomization
+from homeops.kustomize.kustomization import (
+    Kustomization,
+    check_fields,
+    find_kustomization_file,
+    load_kustomization,
+)
 from homeops.kustomize.ordering import legacy_sort
 from homeops.kustomize.resource import ResMap, Resource
 from homeops.kustomize.tconfig import TransformerConfig
@@ -65,14 +70,26 @@ class Builder:
         self.root = self.loader.root
 
     # -- public ------------------------------------------------------------------------------------
-    def build(self, kdir: Path) -> ResMap:
-        """Build the kustomization in ``kdir`` as ``kustomize build`` does."""
+    def build(self, kdir: Path, kustomization: YMap | None = None) -> ResMap:
+        """Build the kustomization in ``kdir`` as ``kustomize build`` does.
+
+        ``kustomization`` replaces the directory's kustomization file (or stands in for a missing one), as
+        Flux's generator does when it rewrites or creates ``kustomization.yaml`` before building.
+        """
         real = kdir.resolve()
         if not real.is_relative_to(self.root):
             raise BuildError(f"{kdir} is outside the repository root {self.root}")
         if not real.is_dir():
             raise BuildError(f"{self.loader.display(real)} is not a directory")
-        top = self._load(real, None)
+        if kustomization is None:
+            top = self._load(real, None)
+        else:
+            existing = find_kustomization_file(real)
+            display = self.loader.display(existing or real / "kustomization.yaml")
+            top = Kustomization(
+                dir=real, file=existing or real / "kustomization.yaml", display=display, data=kustomization
+            )
+            check_fields(top)
         acc = self._accumulate(top, _Accumulator(), [real])
         resmap = acc.resmap
         hashing.add_hash_suffixes(resmap)

@@ -53,7 +53,7 @@ _FIELD_SHAPES: dict[str, type | tuple[type, ...]] = {
     "buildMetadata": list,
 }
 
-_SHAPE_NAMES = {str: "a string", dict: "a mapping", list: "a list"}
+_SHAPE_NAMES: dict[type, str] = {str: "a string", dict: "a mapping", list: "a list"}
 
 UNSUPPORTED_FIELDS = {
     "generators": "generator plugins run external code",
@@ -149,23 +149,24 @@ def load_kustomization(loader: FileLoader, kdir: Path, where: Location | None = 
     else:
         data = docs[0]
     k = Kustomization(dir=kdir, file=path, display=display, data=data)
-    _check_fields(k)
+    check_fields(k)
     return k
 
 
-def _check_fields(k: Kustomization) -> None:
+def check_fields(k: Kustomization) -> None:
+    """Check the fields of a kustomization and their shapes; raise BuildError on the first problem."""
     for key, value in k.data.items():
         shape = _FIELD_SHAPES.get(key)
         if shape is None:
             raise BuildError(
                 f"unknown field {key!r} in kustomization",
                 location=k.where(key),
-                hint="see https://kubectl.docs.kubernetes.io/references/kustomize/kustomization/ for the fields",
+                hint="kubectl.docs.kubernetes.io/references/kustomize/kustomization/ lists the fields",
             )
         if value is None:
             continue
         if not isinstance(value, shape):
-            expected = _SHAPE_NAMES.get(shape, str(shape)) if isinstance(shape, type) else "a value"
+            expected = _SHAPE_NAMES.get(shape, "a value") if isinstance(shape, type) else "a value"
             raise BuildError(
                 f"field {key!r} must be {expected}, got {_describe(value)}",
                 location=k.where(key),

@@ -2,7 +2,8 @@
 
 kustomize prints a resource by encoding it to JSON and converting that JSON to YAML with go-yaml v2
 (``sigs.k8s.io/yaml``). So the output has: mapping keys in go-yaml v2's "natural" key order, numbers as
-``encoding/json`` and go-yaml v2 print them, strings double-quoted when go-yaml v2's YAML 1.1 resolver would read
+``encoding/json`` and go-yaml v2 print them, strings double-quoted when go-yaml v2's YAML 1.1 resolver would
+read
 them as something else, literal block style for multi-line strings and libyaml's layout for the rest. go-yaml
 v2's emitter is a port of libyaml's, so libyaml's C emitter (shipped with PyYAML) lays the text out here; this
 module only chooses each scalar's text and requested style, exactly as go-yaml v2's encoder does.
@@ -13,18 +14,16 @@ from __future__ import annotations
 import io
 import math
 import re
-import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
 from functools import cmp_to_key
 from typing import Any
 
-from yaml import events as ev
-from yaml._yaml import CEmitter
-
 from homeops.errors import BuildError
 from homeops.yaml.loader import parse_go_timestamp
 from homeops.yaml.nodes import YMap
+from yaml import events as ev
+from yaml._yaml import CEmitter
 
 __all__ = ["dump_document", "dump_documents", "go_format_float", "needs_quotes", "sort_keys"]
 
@@ -122,7 +121,9 @@ def go_format_float(value: float) -> str:
 def _number_text(value: float) -> str:
     """A float as it comes out of encoding/json then go-yaml v2 (integral values become ints)."""
     if not math.isfinite(value):
-        raise BuildError(f"json: unsupported value: {'NaN' if math.isnan(value) else ('+Inf' if value > 0 else '-Inf')}")
+        raise BuildError(
+            f"json: unsupported value: {'NaN' if math.isnan(value) else ('+Inf' if value > 0 else '-Inf')}"
+        )
     if value.is_integer() and abs(value) < 1e21:
         # encoding/json writes the shortest digits padded with zeros; go-yaml v2 reads that back as an int
         # when it fits 64 bits.
@@ -206,7 +207,21 @@ _RISKY_FIRST = _BAD_FIRST | frozenset("?:-. ")
 _EASY_TEXT = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
 # Characters encoding/json writes raw that go-yaml v2's reader then refuses.
 _JSON_RAW_CONTROL = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
-_PLAIN, _SINGLE, _DOUBLE, _LITERAL, _HARD, _ALL_ESCAPED = range(6)
+_PLAIN, _SINGLE, _DOUBLE, _LITERAL, _HARD, _ALL_ESCAPED, _HAS_NEL = range(7)
+_NEL_RUN = re.compile("[ \t]*((?:\x85[ \t]*)+)")
+
+
+def _fold_nel(text: str) -> str:
+    """encoding/json leaves U+0085 raw, so go-yaml v2 reads it back as a line break inside a double-quoted
+    scalar and folds it: one break becomes a space, n breaks n - 1 newlines, spaces around them go."""
+
+    def fold(match: re.Match[str]) -> str:
+        count = match.group(1).count("\x85")
+        return " " if count == 1 else "\n" * (count - 1)
+
+    return _NEL_RUN.sub(fold, text)
+
+
 _SHORT_ESCAPES = {
     0x00: "0", 0x07: "a", 0x08: "b", 0x09: "t", 0x0A: "n", 0x0B: "v", 0x0C: "f", 0x0D: "r", 0x1B: "e",
     0x22: '"', 0x5C: "\\", 0x85: "N", 0xA0: "_", 0x2028: "L", 0x2029: "P",
@@ -250,6 +265,8 @@ def _classify(text: str) -> int:
             raise BuildError("yaml: control characters are not allowed")
         if text[0] == "\ufeff":
             return _ALL_ESCAPED
+        if "\x85" in text:
+            return _HAS_NEL
         if "\n" not in text:
             return _HARD
         if text[0] in " \n" or text[-1] == " " or " \n" in text or not _easy_chars(text.replace("\n", "")):
@@ -322,6 +339,8 @@ class _Writer:
             rendered = "'" + text.replace("'", "''") + "'"
         elif style == _ALL_ESCAPED:
             rendered = _escape_all(text)
+        elif style == _HAS_NEL:
+            return self.key(_fold_nel(text))
         else:
             raise _Hard
         if len(text) > 40 and len(text.encode("utf-8")) > _MAX_SIMPLE_KEY:
@@ -351,7 +370,9 @@ class _Writer:
             return _literal(value, indent)
         if style == _ALL_ESCAPED:
             return _escape_all(value)
-        raise _Hard
+        if style == _HAS_NEL:
+            return self.string(_fold_nel(value), indent, column)
+        return _render_alone(value, indent, column)
 
     def scalar(self, value: Any, indent: int, column: int) -> str:
         """Text of a scalar (or empty container) written at ``column`` inside block indent ``indent``."""
@@ -480,18 +501,47 @@ def _events(emit: Any, value: Any) -> None:
         emit(_scalar_event(value))
 
 
-def dump_document_libyaml(obj: Any) -> str:
-    """Print one document through libyaml's emitter event by event (the slow, reference path)."""
+def _run_libyaml(events: Iterable[ev.Event]) -> str:
     out = io.BytesIO()
     emitter = CEmitter(out, width=_WIDTH, allow_unicode=True, encoding="utf-8")
     emitter.emit(ev.StreamStartEvent(encoding="utf-8"))
     emitter.emit(ev.DocumentStartEvent(explicit=False))
-    _events(emitter.emit, obj)
+    for event in events:
+        emitter.emit(event)
     emitter.emit(ev.DocumentEndEvent(explicit=False))
     emitter.emit(ev.StreamEndEvent())
     text = out.getvalue().decode("utf-8")
     # go-yaml v2 closes the stream without libyaml's "..." after a keep-chomped (|+) block scalar.
     return text[:-4] if text.endswith("\n...\n") else text
+
+
+def _render_alone(value: str, indent: int, column: int) -> str:
+    """Have libyaml lay out one scalar in the same place: inside block indent ``indent``, from ``column``.
+
+    A mapping value starts after its key (column > indent), a sequence item right after its dash.
+    """
+    key = _scalar_event("k")
+    events: list[ev.Event]
+    if column > indent:  # the value of a key in a mapping indented by indent - 2
+        depth = (indent - 2) // 2
+        width = column - indent
+        events = [*([_MAP_START, key] * depth), _MAP_START, _scalar_event("k" * width), _scalar_event(value)]
+        events += [_MAP_END] * (depth + 1)
+        prefix_len = sum(2 * i + 3 for i in range(depth)) + indent - 2 + width + 1
+    else:  # an item of a sequence whose dash is at indent - 2, under a key at the same column
+        depth = (indent - 2) // 2 + 1
+        events = [*([_MAP_START, key] * depth), _SEQ_START, _scalar_event(value), _SEQ_END]
+        events += [_MAP_END] * depth
+        prefix_len = sum(2 * i + 3 for i in range(depth)) + indent - 2 + 1
+    text = _run_libyaml(events)
+    return text[prefix_len + 1 : -1]
+
+
+def dump_document_libyaml(obj: Any) -> str:
+    """Print one document through libyaml's emitter event by event (the reference path)."""
+    events: list[ev.Event] = []
+    _events(events.append, obj)
+    return _run_libyaml(events)
 
 
 def dump_document(obj: Any) -> str:

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml import events as ev
-from yaml._yaml import CParser
-
 from homeops.errors import InputError, Location
 from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
+from yaml import events as ev
+from yaml._yaml import CParser
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 """Largest YAML file homeops reads (16 MiB): real manifests, even CRD bundles, stay well below it."""
@@ -128,8 +127,11 @@ def format_rfc3339nano(parts: tuple[int, ...]) -> str:
 
 
 def resolve_plain_tagged(text: str) -> tuple[str, Any]:
-    """Resolve a plain scalar as go-yaml v3 does: its short tag (str, null, bool, int, float, timestamp, merge)
-    and its value. A timestamp's value is its text as kustomize prints it (Go's RFC 3339 with nanoseconds)."""
+    """Resolve a plain scalar as go-yaml v3 does: its short tag and its value.
+
+    The tag is one of str, null, bool, int, float, timestamp and merge. A timestamp's value is its text as
+    kustomize prints it (Go's RFC 3339 with nanoseconds).
+    """
     if not text:
         return "null", None
     first = text[0]
@@ -277,7 +279,8 @@ class _Composer:
         elif isinstance(event, ev.SequenceStartEvent):
             seq = YSeq(pos=self.pos(event.start_mark))
             while not p.check_event(ev.SequenceEndEvent):
-                seq.ipos.append(self.pos(p.peek_event().start_mark))
+                item_start: Any = p.peek_event()
+                seq.ipos.append(self.pos(item_start.start_mark))
                 seq.append(self.node(_OTHER))
             p.get_event()
             value = seq
@@ -294,7 +297,7 @@ class _Composer:
         m = YMap(pos=self.pos(start.start_mark))
         merges: list[Any] = []
         while not p.check_event(ev.MappingEndEvent):
-            key_event = p.peek_event()
+            key_event: Any = p.peek_event()
             key_pos = self.pos(key_event.start_mark)
             is_merge = (
                 isinstance(key_event, ev.ScalarEvent)
@@ -307,9 +310,7 @@ class _Composer:
             child = _OTHER
             if ctx == _ROOT and skey == "metadata":
                 child = _METADATA
-            elif ctx == _METADATA and skey == "annotations":
-                child = _ANNOTATIONS
-            elif ctx == _ANNOTATIONS:
+            elif (ctx == _METADATA and skey == "annotations") or ctx == _ANNOTATIONS:
                 child = _ANNOTATIONS
             value = self.node(child)
             if is_merge:

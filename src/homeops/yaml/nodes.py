@@ -34,7 +34,9 @@ class YMap(dict[str, Any]):
 
     __slots__ = ("kpos", "pos")
 
-    def __init__(self, items: Iterable[tuple[str, Any]] | dict[str, Any] = (), pos: Pos | None = None) -> None:
+    def __init__(
+        self, items: Iterable[tuple[str, Any]] | dict[str, Any] = (), pos: Pos | None = None
+    ) -> None:
         super().__init__(items)
         self.pos: Pos | None = pos
         self.kpos: dict[str, Pos] = {}
