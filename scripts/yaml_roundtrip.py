@@ -18,11 +18,6 @@ from homeops.yaml.emitter import dump_documents
 from homeops.yaml.loader import load_documents
 
 
-def _split_documents(text: bytes) -> bytes:
-    """kubectl output is ``---``-separated documents; the loader reads it as a multi-document stream."""
-    return text
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the round trip and print a summary; exit 1 when any file differs."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -38,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         data = path.read_bytes()
         total_bytes += len(data)
         t0 = time.perf_counter()
-        docs = load_documents(_split_documents(data), str(path))
+        docs = load_documents(data, str(path))
         t1 = time.perf_counter()
         out = dump_documents(docs)
         t2 = time.perf_counter()

@@ -197,6 +197,24 @@ def _resolve_tagged(tag: str, text: str) -> Any:
 _ROOT, _METADATA, _ANNOTATIONS, _OTHER = range(4)
 
 
+def _go_folded(text: str) -> str:
+    """A folded scalar as kustomize reads it: go-yaml v3 keeps an extra line break before a more-indented
+    line whose last non-empty predecessor is a normal line (libyaml does not), e.g. ``a\n  b`` becomes
+    ``a\n\n  b`` and ``a\n\n  b`` becomes ``a\n\n\n  b``."""
+    if "\n " not in text and "\n\t" not in text:
+        return text
+    lines = text.split("\n")
+    out = [lines[0]]
+    last = lines[0]  # the last non-empty line
+    for line in lines[1:]:
+        if line[:1] in (" ", "\t") and last and last[:1] not in (" ", "\t"):
+            out.append("")
+        out.append(line)
+        if line:
+            last = line
+    return "\n".join(out)
+
+
 class _Composer:
     """Builds YMap/YSeq trees from libyaml events, with positions and an alias budget.
 
@@ -270,7 +288,9 @@ class _Composer:
                     value = _resolve_tagged(tag, event.value)
                 except ValueError as exc:
                     raise InputError(str(exc), location=self.where(event.start_mark)) from None
-            elif event.style:  # quoted, literal or folded: a string
+            elif event.style == ">":
+                value = _go_folded(event.value)
+            elif event.style:  # quoted or literal: a string
                 value = event.value
             else:
                 value = resolve_plain(event.value)
