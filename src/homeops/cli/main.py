@@ -8,6 +8,7 @@ import traceback
 import click
 
 from homeops import __version__
+from homeops.cli.flux_cmds import build_group, get_command
 from homeops.cli.kustomize_cmd import kustomize_command
 from homeops.errors import HomeopsError
 
@@ -34,6 +35,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 cli.add_command(kustomize_command)
+cli.add_command(get_command)
+cli.add_command(build_group)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,6 +10,7 @@ the others: it is recorded on its node.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from homeops.flux.repository import ObjectEntry, Repository
 from homeops.flux.secrets import SecretResolver
 from homeops.flux.varsub import merge_variables, substitute_object
 from homeops.kustomize.build import Builder
-from homeops.yaml.nodes import YMap, deep_copy
+from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
 
 NAME_LABEL = "kustomize.toolkit.fluxcd.io/name"
 NAMESPACE_LABEL = "kustomize.toolkit.fluxcd.io/namespace"
@@ -131,12 +132,13 @@ def _rel_display(file: str, repo: Repository) -> str:
 class ClusterBuilder:
     """Walks and builds the tree of Flux Kustomizations of one repository."""
 
-    def __init__(self, repo: Repository, options: ClusterOptions) -> None:
+    def __init__(self, repo: Repository, options: ClusterOptions, builder: Builder | None = None) -> None:
         self.repo = repo
         self.options = options
-        self.builder = Builder(repo.root)
+        self.builder = builder or Builder(repo.root)
         self.secrets = SecretResolver(repo, options.identities)
         self.problems: list[str] = []
+        self._root_sources: set[str] = set()
 
     # -- roots ----------------------------------------------------------------------------------------
     def is_local_source(self, ks: FluxKustomization) -> bool:
@@ -171,11 +173,9 @@ class ClusterBuilder:
 
     # -- the walk -------------------------------------------------------------------------------------
     def build(self) -> ClusterBuild:
-        self._root_sources: set[str] = set()
         roots = self.roots()
         nodes: list[KsNode] = []
         hrs: list[HelmReleaseNode] = []
-        seen_names = {(ks.namespace, ks.name) for ks, _ in roots}
         multi_tree = len({(ks.namespace, ks.name) for ks, _ in roots}) < len(roots)
         queue: list[KsNode] = []
         for ks, entry in roots:
@@ -195,17 +195,17 @@ class ClusterBuilder:
                 if is_flux_kustomization(obj):
                     child = FluxKustomization.from_obj(obj)
                     queue.append(KsNode(child, node.tree, node, _obj_location(obj, self.repo)))
-                    seen_names.add((child.namespace, child.name))
                 elif is_helmrelease(obj):
                     hrs.append(HelmReleaseNode(HelmRelease.from_obj(obj), obj, node))
+        seen_at = {(n.defined_at.file, n.defined_at.line) for n in nodes}
         orphans = [
             FluxKustomization.from_obj(e.obj)
             for e in self.repo.entries
-            if is_flux_kustomization(e.obj)
-            and (str(e.obj.get("metadata", {}).get("namespace", "")), str(e.obj.get("metadata", {}).get("name", "")))
-            not in seen_names
+            if is_flux_kustomization(e.obj) and (e.rel, e.line) not in seen_at
         ]
-        return ClusterBuild(self.repo, nodes, hrs, orphans, self.problems + [str(p) for p in self.repo.problems])
+        return ClusterBuild(
+            self.repo, nodes, hrs, orphans, self.problems + [str(p) for p in self.repo.problems]
+        )
 
     def _source_base(self, ks: FluxKustomization) -> Path:
         return self.repo.root
@@ -237,16 +237,33 @@ class ClusterBuilder:
             kustomization = flux_kustomization_file(ks, kdir, self.builder.loader)
             resmap = self.builder.build(kdir, kustomization)
             objects = [r.obj for r in resmap]
-            variables, unresolved_sources = self._variables(node, done)
+            variables, unresolved_sources, open_note = self._variables(node, done)
             node.unresolved.extend(unresolved_sources)
+            reason = f"not set (may be {open_note})" if open_note else "not set"
+            opaque = {u.variable: u for u in unresolved_sources if not u.variable.startswith("<")}
+            node.unresolved = [u for u in node.unresolved if u.variable not in opaque]
             out: list[YMap] = []
             for obj in objects:
+                if ks.has_post_build and opaque:
+                    for name, pos in variable_uses(obj).items():
+                        if name in opaque:
+                            where = _pos_location(pos, self.repo) or _obj_location(obj, self.repo)
+                            node.unresolved.append(
+                                Unresolved(
+                                    name,
+                                    _object_ref(obj),
+                                    where.file,
+                                    where.line,
+                                    where.column,
+                                    opaque[name].reason,
+                                )
+                            )
                 if ks.has_post_build:
                     obj, missing = substitute_object(obj, variables, strict=self.options.strict)
                     for m in missing:
                         loc = _pos_location(m.pos, self.repo) or _obj_location(obj, self.repo)
                         node.unresolved.append(
-                            Unresolved(m.name, _object_ref(obj), loc.file, loc.line, loc.column)
+                            Unresolved(m.name, _object_ref(obj), loc.file, loc.line, loc.column, reason)
                         )
                 obj, _ = self.secrets.decrypt_if_possible(obj)
                 _apply_common_metadata(obj, ks.common_metadata)
@@ -258,15 +275,19 @@ class ClusterBuilder:
             node.status = "failed"
             node.error = str(exc)
 
-    def _variables(self, node: KsNode, done: list[KsNode]) -> tuple[dict[str, str], list[Unresolved]]:
+    def _variables(self, node: KsNode, done: list[KsNode]) -> tuple[dict[str, str], list[Unresolved], str]:
+        """The variables of ``node`` (substituteFrom in order, then inline), the unresolved ones, and a note
+        for variables an open-ended external source may provide."""
         ks = node.ks
         sources: list[dict[str, str]] = []
         unresolved: list[Unresolved] = []
+        loc = node.defined_at
+        open_note = ""
         for ref in ks.substitute_from:
             found = self.secrets.lookup_variables(ref.kind, ks.namespace, ref.name, done, node)
             if found is None:
                 if not ref.optional:
-                    loc = node.defined_at
+                    reason = f"substituteFrom {ref.kind} {ks.namespace}/{ref.name} not found"
                     unresolved.append(
                         Unresolved(
                             f"<{ref.kind} {ks.namespace}/{ref.name}>",
@@ -274,18 +295,47 @@ class ClusterBuilder:
                             loc.file,
                             loc.line,
                             loc.column,
-                            reason=f"substituteFrom {ref.kind} {ks.namespace}/{ref.name} not found",
+                            reason,
                         )
                     )
                 continue
-            values, encrypted = found
-            sources.append(values)
-            for name in encrypted:
-                loc = node.defined_at
-                unresolved.append(
-                    Unresolved(name, node.ref, loc.file, loc.line, loc.column, reason="unresolved: encrypted")
-                )
-        return merge_variables(sources, ks.substitute), unresolved
+            sources.append(found.values)
+            if not found.complete:
+                open_note = found.note
+            for name in found.opaque:
+                unresolved.append(Unresolved(name, node.ref, loc.file, loc.line, loc.column, found.note))
+        return merge_variables(sources, ks.substitute), unresolved, open_note
+
+
+_VAR_USE = re.compile(r"\$\{([_A-Za-z][_A-Za-z0-9]*)")
+
+
+def variable_uses(obj: Any) -> dict[str, Pos | None]:
+    """The ``${NAME...}`` variables used in the keys and string values of ``obj``, with the first place each
+    is written (``$${NAME}`` escapes excluded)."""
+    found: dict[str, Pos | None] = {}
+    stack: list[tuple[Any, Pos | None]] = [(obj, getattr(obj, "pos", None))]
+    while stack:
+        node, pos = stack.pop()
+        if isinstance(node, YMap):
+            for key, value in node.items():
+                kpos = node.kpos.get(key, node.pos)
+                if "${" in key:
+                    _record_uses(key, kpos, found)
+                stack.append((value, kpos))
+        elif isinstance(node, YSeq):
+            for i, value in enumerate(node):
+                stack.append((value, node.item_pos(i)))
+        elif isinstance(node, str) and "${" in node:
+            _record_uses(node, pos, found)
+    return found
+
+
+def _record_uses(text: str, pos: Pos | None, found: dict[str, Pos | None]) -> None:
+    for match in _VAR_USE.finditer(text):
+        if match.start() > 0 and text[match.start() - 1] == "$":
+            continue
+        found.setdefault(match.group(1), pos)
 
 
 def _is_under(path: str, directory: str) -> bool:
@@ -342,5 +392,7 @@ def _add_owner_labels(obj: YMap, ks: FluxKustomization) -> None:
 
 def build_cluster(options: ClusterOptions) -> ClusterBuild:
     """Load the repository and build its whole Flux tree."""
-    repo = Repository.load(options.repo)
-    return ClusterBuilder(repo, options).build()
+    root = options.repo.resolve()
+    builder = Builder(root)
+    repo = Repository.load(root, parse=lambda path, rel: builder.loader.parsed(path))
+    return ClusterBuilder(repo, options, builder).build()

@@ -7,9 +7,10 @@ location, and the rest of the repository still loads.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from homeops.errors import InputError, Location
 from homeops.flux.kinds import (
@@ -96,12 +97,18 @@ class Repository:
 
     @classmethod
     def load(
-        cls, root: Path, *, ignore: SourceIgnore | None = None, extra_ignore: str | None = None
+        cls,
+        root: Path,
+        *,
+        ignore: SourceIgnore | None = None,
+        extra_ignore: str | None = None,
+        parse: Callable[[Path, str], list[Any]] | None = None,
     ) -> Repository:
         """Load every YAML file under ``root`` that Flux's artifact would hold.
 
         ``ignore`` replaces the matcher built from the ``.sourceignore`` files; ``extra_ignore`` is a
-        GitRepository ``spec.ignore`` to honour as well.
+        GitRepository ``spec.ignore`` to honour as well. ``parse(path, rel)`` replaces the YAML loading, so
+        that a build engine's parse cache can be shared (each file is then parsed once per process).
         """
         started = time.perf_counter()
         root = root.resolve()
@@ -112,7 +119,7 @@ class Repository:
         for path in files:
             rel = path.relative_to(root).as_posix()
             try:
-                docs = load_file(path, rel)
+                docs = parse(path, rel) if parse is not None else load_file(path, rel)
             except InputError as exc:
                 problems.append(LoadProblem(exc.location or Location(rel), exc.message))
                 continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from homeops.errors import HomeopsError
@@ -71,7 +72,11 @@ class SecretResolver:
                 if obj.get("kind") != kind or obj.get("apiVersion") != "v1":
                     continue
                 md = obj.get("metadata")
-                if isinstance(md, dict) and md.get("name") == name and md.get("namespace", "") in (namespace, ""):
+                if (
+                    isinstance(md, dict)
+                    and md.get("name") == name
+                    and md.get("namespace", "") in (namespace, "")
+                ):
                     return obj
         candidates: list[ObjectEntry] = [
             e
@@ -86,15 +91,92 @@ class SecretResolver:
 
     def lookup_variables(
         self, kind: str, namespace: str, name: str, done: Sequence[KsNode], node: KsNode
-    ) -> tuple[dict[str, str], list[str]] | None:
-        """Variables from a ConfigMap/Secret, and the names whose values stay encrypted (no key)."""
+    ) -> VariableSource | None:
+        """Variables from a ConfigMap/Secret: its values, the names whose values stay encrypted (no key),
+        or, for a Secret an ExternalSecret produces, the names it will hold (values live in the vault)."""
         obj = self.lookup_object(kind, namespace, name, done, node)
         if obj is None:
+            if kind == "Secret":
+                return self._external_secret_source(namespace, name, done, node)
             return None
         plain, ok = self.decrypt_if_possible(obj)
         values = variables_from_resource(plain)
         encrypted = [] if ok else [k for k, v in values.items() if _is_placeholder(v)]
-        return values, encrypted
+        return VariableSource(values, encrypted, "unresolved: encrypted" if encrypted else "")
+
+    def _external_secret_source(
+        self, namespace: str, name: str, done: Sequence[KsNode], node: KsNode
+    ) -> VariableSource | None:
+        """A Secret produced by an ExternalSecret (or ClusterExternalSecret) of the tree or the repository."""
+        candidates: list[tuple[YMap, str]] = []
+        for other in done:
+            if other.tree == node.tree:
+                candidates.extend((o, other.ref) for o in other.objects)
+        candidates.extend((e.obj, e.rel) for e in self.repo.entries)
+        for obj, where in candidates:
+            produced = external_secret_target(obj, namespace)
+            if produced is None or produced[0] != name:
+                continue
+            keys, complete = produced[1], produced[2]
+            what = f"{obj.get('kind')} {_meta_name(obj)} ({where})"
+            note = f"provided by {what}; the value lives in the secret store, not in Git"
+            return VariableSource({k: f"<from {what}>" for k in keys}, list(keys), note, complete=complete)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class VariableSource:
+    """What a ``substituteFrom`` source offers: values, the names whose values are opaque here (encrypted,
+    or held by a secret store), why, and whether the key list is complete (``dataFrom`` makes it open)."""
+
+    values: dict[str, str]
+    opaque: list[str]
+    note: str = ""
+    complete: bool = True
+
+
+def _meta_name(obj: YMap) -> str:
+    md = obj.get("metadata")
+    md = md if isinstance(md, dict) else {}
+    ns, name = md.get("namespace"), md.get("name")
+    return f"{ns}/{name}" if ns else str(name)
+
+
+def external_secret_target(obj: Any, namespace: str) -> tuple[str, list[str], bool] | None:
+    """For an ExternalSecret in ``namespace`` (or a ClusterExternalSecret), the Secret it produces: its name,
+    the keys it will hold, and whether that list is complete (no ``dataFrom``)."""
+    if not isinstance(obj, dict) or not str(obj.get("apiVersion", "")).startswith("external-secrets.io/"):
+        return None
+    kind = obj.get("kind")
+    md = _as_dict(obj.get("metadata"))
+    spec = _as_dict(obj.get("spec"))
+    if kind == "ExternalSecret":
+        if md.get("namespace") not in (None, "", namespace):
+            return None
+        es_spec = spec
+        default_name = md.get("name")
+    elif kind == "ClusterExternalSecret":
+        es_spec = _as_dict(spec.get("externalSecretSpec"))
+        default_name = spec.get("externalSecretName") or md.get("name")
+    else:
+        return None
+    target = _as_dict(es_spec.get("target"))
+    name = target.get("name") or default_name
+    if not isinstance(name, str):
+        return None
+    keys: list[str] = []
+    template = _as_dict(target.get("template"))
+    if isinstance(template.get("data"), dict):
+        keys.extend(str(k) for k in template["data"])
+    for item in es_spec.get("data") or []:
+        if isinstance(item, dict) and isinstance(item.get("secretKey"), str):
+            keys.append(item["secretKey"])
+    complete = not es_spec.get("dataFrom") or bool(template.get("data"))
+    return name, keys, complete
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _is_placeholder(value: Any) -> bool:

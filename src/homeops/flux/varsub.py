@@ -130,6 +130,8 @@ def substitute_object(
     where = _location(obj.pos)
     validate_variable_names(variables, where)
     text = dump_document(obj)
+    if "$" not in text:  # envsubst would return the text unchanged
+        return obj, []
     try:
         result = substitute(text, variables, strict=strict, file=where.file if where else "")
     except SubstitutionError as exc:

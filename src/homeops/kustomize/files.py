@@ -34,6 +34,7 @@ class FileLoader:
         self.cwd = (cwd or Path.cwd()).resolve()
         self._parsed: dict[tuple[str, str], list[Any]] = {}
         self._bytes: dict[Path, bytes] = {}
+        self._resolved: dict[tuple[Path, str], Path] = {}
 
     def display(self, path: Path) -> str:
         """How a path is shown in messages: relative to the current directory when below it."""
@@ -44,11 +45,14 @@ class FileLoader:
 
     def resolve(self, base_dir: Path, ref: str, where: Location) -> Path:
         """Resolve ``ref`` relative to ``base_dir``; refuse anything that leaves the root."""
-        candidate = Path(os.path.normpath(base_dir / ref))
-        try:
-            real = candidate.resolve()
-        except (OSError, RuntimeError) as exc:
-            raise BuildError(f"cannot resolve {ref!r}: {exc}", location=where) from None
+        real = self._resolved.get((base_dir, ref))
+        if real is None:
+            candidate = Path(os.path.normpath(base_dir / ref))
+            try:
+                real = candidate.resolve()
+            except (OSError, RuntimeError) as exc:
+                raise BuildError(f"cannot resolve {ref!r}: {exc}", location=where) from None
+            self._resolved[(base_dir, ref)] = real
         if not real.is_relative_to(self.root):
             raise BuildError(
                 f"{ref!r} resolves to {real}, outside the repository root {self.root}",
@@ -80,6 +84,10 @@ class FileLoader:
 
     def load_yaml(self, path: Path, where: Location | None = None) -> list[Any]:
         """Parsed documents of ``path`` (a fresh copy each call, so callers may mutate them)."""
+        return [deep_copy(d) for d in self.parsed(path, where)]
+
+    def parsed(self, path: Path, where: Location | None = None) -> list[Any]:
+        """Parsed documents of ``path``, shared: callers must not mutate them (see ``load_yaml``)."""
         data = self.read_bytes(path, where)
         display = self.display(path)
         key = (hashlib.blake2b(data, digest_size=16).hexdigest(), display)
@@ -87,4 +95,4 @@ class FileLoader:
         if docs is None:
             docs = load_documents(data, display)
             self._parsed[key] = docs
-        return [deep_copy(d) for d in docs]
+        return docs

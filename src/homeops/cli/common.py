@@ -1,0 +1,44 @@
+"""Options shared by several commands, and output helpers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from homeops.flux.api import RepoOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def repo_options(func: F) -> F:
+    """--repo, --root and --age-key, turned into a RepoOptions passed as ``repo``."""
+    func = click.option(
+        "--age-key",
+        type=click.Path(path_type=Path, dir_okay=False, exists=True),
+        help="age identity file for SOPS-encrypted files (also: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE).",
+    )(func)
+    func = click.option(
+        "--root",
+        "root",
+        metavar="PATH",
+        help="Use the Flux Kustomizations defined under PATH as roots (e.g. kubernetes/flux/cluster).",
+    )(func)
+    func = click.option(
+        "--repo",
+        type=click.Path(path_type=Path, file_okay=False, exists=True),
+        help="Repository to read (default: the git work tree of the current directory).",
+    )(func)
+    return func
+
+
+def make_repo(repo: Path | None, root: str | None, age_key: Path | None) -> RepoOptions:
+    return RepoOptions(repo=repo, root=root, age_key=age_key)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")

@@ -1,0 +1,237 @@
+"""``homeops get`` and ``homeops build``: the Flux tree, offline."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+import yaml
+from homeops.cli.common import make_repo, print_json, repo_options
+from homeops.flux.api import (
+    BuildAllOptions,
+    BuildHrOptions,
+    BuildKsOptions,
+    GetOptions,
+    build_all,
+    build_hr,
+    build_ks,
+    get,
+)
+
+_OUTPUT = click.Choice(["table", "json", "yaml"])
+
+
+@click.command("get")
+@click.argument("kind", type=click.Choice(["ks", "hr", "sources"]))
+@click.option("-A", "--all-namespaces", is_flag=True, help="All namespaces (the default).")
+@click.option("-n", "--namespace", help="Only this namespace.")
+@click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True)
+@repo_options
+def get_command(
+    kind: str,
+    all_namespaces: bool,
+    namespace: str | None,
+    output: str,
+    repo: Path | None,
+    root: str | None,
+    age_key: Path | None,
+) -> int:
+    """List the Flux Kustomizations (ks), HelmReleases (hr) or sources of the repository.
+
+    Every Flux Kustomization is built offline, as kustomize-controller would, to find its children and the
+    objects it applies; one that is not reached from any root is listed as `not-applied`.
+
+    \b
+    Examples:
+      homeops get ks -A
+      homeops get hr -n games -o json
+      homeops get sources
+    """
+    if all_namespaces and namespace:
+        raise click.UsageError("use either -A or -n NAMESPACE")
+    result = get(GetOptions(what=kind, namespace=namespace, repo=make_repo(repo, root, age_key)))
+    if output == "json":
+        print_json(result.to_json())
+    elif output == "yaml":
+        sys.stdout.write(yaml.safe_dump(result.to_json(), sort_keys=False))
+    else:
+        _table(kind, result.rows)
+    return 1 if any(r.get("status") == "failed" for r in result.rows) else 0
+
+
+def _table(kind: str, rows: list[dict[str, Any]]) -> None:
+    console = Console()
+    table = Table(box=None, pad_edge=False)
+    if kind == "ks":
+        for col in ("NAMESPACE", "NAME", "PATH", "STATUS", "OBJECTS", "UNRESOLVED", "MESSAGE"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(
+                r["namespace"], r["name"], r["path"], r["status"], str(r["objects"]),
+                str(len(r["unresolved"])), r["error"][:80],
+            )  # fmt: skip
+    elif kind == "hr":
+        for col in ("NAMESPACE", "NAME", "CHART", "VERSION", "SOURCE", "KUSTOMIZATION"):
+            table.add_column(col)
+        for r in rows:
+            chart = r["chart"]
+            table.add_row(
+                r["namespace"], r["name"], chart.get("name", ""), chart.get("version", ""),
+                chart.get("source", ""), r["kustomization"],
+            )  # fmt: skip
+    else:
+        for col in ("KIND", "NAMESPACE", "NAME", "URL", "LOCAL"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(r["kind"], r["namespace"], r["name"], r["url"], "yes" if r["local"] else "")
+    console.print(table)
+
+
+@click.group("build")
+def build_group() -> None:
+    """Build what Flux will apply: one Kustomization, one HelmRelease with its values, or everything."""
+
+
+@build_group.command("ks")
+@click.argument("name")
+@click.option("-n", "--namespace", help="Namespace of the Kustomization (when the name is not unique).")
+@click.option(
+    "--path",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Build this directory instead of spec.path.",
+)
+@click.option("--show-secrets", is_flag=True, help="Print Secret values instead of masking them.")
+@click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@repo_options
+def build_ks_command(
+    name: str,
+    namespace: str | None,
+    path: Path | None,
+    show_secrets: bool,
+    output: str,
+    repo: Path | None,
+    root: str | None,
+    age_key: Path | None,
+) -> int:
+    """Print the objects Flux would apply for Kustomization NAME.
+
+    Includes Flux's generated kustomization, targetNamespace, patches, components, post-build substitution
+    (strict: unset variables are reported on stderr with file:line) and commonMetadata. Secret values are
+    masked unless --show-secrets.
+
+    \b
+    Examples:
+      homeops build ks games
+      homeops build ks romm -n flux-system --show-secrets
+    """
+    options = BuildKsOptions(name, namespace, path, show_secrets, make_repo(repo, root, age_key))
+    result = build_ks(options)
+    node = result.node
+    if output == "json":
+        print_json(result.to_json())
+    else:
+        sys.stdout.write(result.to_yaml())
+    for u in node.unresolved:
+        click.echo(
+            f"{u.file}:{u.line}:{u.column}: unresolved ${{{u.variable}}} in {u.object}: {u.reason}", err=True
+        )
+    if node.status in ("failed", "external"):
+        click.echo(f"error: {node.ref}: {node.error}", err=True)
+        return 1
+    return 0
+
+
+@build_group.command("hr")
+@click.argument("name")
+@click.option("-n", "--namespace", help="Namespace of the HelmRelease (when the name is not unique).")
+@click.option(
+    "--show-secrets", is_flag=True, help="Print values that came from Secrets instead of masking them."
+)
+@click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@repo_options
+def build_hr_command(
+    name: str,
+    namespace: str | None,
+    show_secrets: bool,
+    output: str,
+    repo: Path | None,
+    root: str | None,
+    age_key: Path | None,
+) -> int:
+    """Print HelmRelease NAME as Flux applies it, and the values helm-controller hands to the chart.
+
+    Values are merged as helm-controller merges them: valuesFrom in order (targetPath with Helm's --set
+    syntax), then inline values.
+
+    \b
+    Examples:
+      homeops build hr romm -n games
+    """
+    result = build_hr(BuildHrOptions(name, namespace, show_secrets, make_repo(repo, root, age_key)))
+    if output == "json":
+        print_json(result.to_json())
+    else:
+        sys.stdout.write(result.to_yaml())
+    for p in result.values.problems:
+        click.echo(f"{p.location or ''}: {p.message}", err=True)
+    return 0 if result.values.ok else 1
+
+
+@build_group.command("all")
+@click.option(
+    "--output-dir",
+    "-O",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write OUT/<namespace>/<name>.yaml (or .err) and OUT/summary.json.",
+)
+@click.option("--show-secrets", is_flag=True, help="Write Secret values instead of masking them.")
+@repo_options
+def build_all_command(
+    output_dir: Path | None, show_secrets: bool, repo: Path | None, root: str | None, age_key: Path | None
+) -> int:
+    """Build every Flux Kustomization of the tree; one failure never stops the others.
+
+    Prints a summary table; exits 1 if any Kustomization failed.
+
+    \b
+    Examples:
+      homeops build all
+      homeops build all --output-dir /tmp/cluster
+    """
+    console = Console(stderr=True)
+    options = BuildAllOptions(output_dir, show_secrets, make_repo(repo, root, age_key))
+    if console.is_terminal:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("building", total=None)
+
+            def tick(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            result = build_all(options, tick)
+    else:
+        result = build_all(options)
+    totals = result.summary["totals"]
+    table = Table(title="homeops build all", box=None)
+    for col in ("NAMESPACE", "NAME", "STATUS", "OBJECTS", "UNRESOLVED", "MESSAGE"):
+        table.add_column(col)
+    for row in result.summary["kustomizations"]:
+        if row["status"] != "ok" or row["unresolved"]:
+            table.add_row(
+                row["namespace"], row["name"], row["status"], str(row["objects"]),
+                ", ".join(row["unresolved"]), row["error"][:100],
+            )  # fmt: skip
+    out = Console()
+    if table.row_count:
+        out.print(table)
+    out.print(
+        f"{totals['kustomizations']} Kustomizations: {totals['ok']} ok, {totals['failed']} failed, "
+        f"{totals['external']} external; {totals['objects']} objects; "
+        f"{totals['unresolved']} unresolved variable uses; {totals['not_applied']} not applied"
+    )
+    return 1 if result.failed else 0

@@ -1,0 +1,453 @@
+"""Library entry points behind ``homeops get`` and ``homeops build``: typed options in, typed results out.
+
+JSON shapes produced by ``to_json`` methods are stable and documented in docs/json-output.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from homeops.errors import UsageError
+from homeops.flux.cluster import ClusterBuild, ClusterOptions, HelmReleaseNode, KsNode, build_cluster
+from homeops.flux.helmvalues import ValuesResult, compute_values, lookup_from
+from homeops.flux.kinds import FluxSource, HelmRelease, is_source
+from homeops.flux.repository import git_root
+from homeops.flux.secrets import mask_secrets
+from homeops.sops import load_age_identities
+from homeops.yaml.emitter import dump_documents
+from homeops.yaml.nodes import YMap, to_plain
+
+
+@dataclass(frozen=True, slots=True)
+class RepoOptions:
+    """Which repository, which roots, which keys."""
+
+    repo: Path | None = None  # default: the git work tree of the current directory
+    root: str | None = None  # only roots defined under this path
+    age_key: Path | None = None
+    identities: tuple[str, ...] = ()
+
+    def cluster_options(self) -> ClusterOptions:
+        repo = (self.repo or git_root(Path.cwd())).resolve()
+        if not repo.is_dir():
+            raise UsageError(f"repository {repo} is not a directory")
+        identities = tuple(self.identities) or tuple(load_age_identities(key_file=self.age_key))
+        return ClusterOptions(repo=repo, path=self.root, identities=identities)
+
+
+def _ks_status(node: KsNode) -> dict[str, Any]:
+    ks = node.ks
+    src = ks.source_ref
+    return {
+        "name": node.name,
+        "namespace": node.namespace,
+        "path": ks.path,
+        "source": f"{src.kind}/{src.namespace}/{src.name}" if src else "",
+        "status": node.status,
+        "error": node.error,
+        "file": node.defined_at.file,
+        "line": node.defined_at.line,
+        "parent": f"{node.parent.namespace}/{node.parent.name}" if node.parent else "",
+        "dependsOn": [f"{d.namespace}/{d.name}" for d in ks.depends_on],
+        "suspended": ks.suspend,
+        "prune": ks.prune,
+        "objects": len(node.objects),
+        "unresolved": [
+            {
+                "variable": u.variable,
+                "object": u.object,
+                "file": u.file,
+                "line": u.line,
+                "column": u.column,
+                "reason": u.reason,
+            }
+            for u in node.unresolved
+        ],
+    }
+
+
+def _hr_status(item: HelmReleaseNode, cluster: ClusterBuild) -> dict[str, Any]:
+    hr = item.hr
+    chart: dict[str, Any] = {}
+    if hr.chart is not None:
+        src = hr.chart.source_ref
+        chart = {
+            "name": hr.chart.chart,
+            "version": hr.chart.version,
+            "source": f"{src.kind}/{src.namespace}/{src.name}" if src else "",
+        }
+    elif hr.chart_ref is not None:
+        ref = hr.chart_ref
+        chart = {"name": "", "version": "", "source": f"{ref.kind}/{ref.namespace}/{ref.name}"}
+    pos = item.obj.pos
+    return {
+        "name": hr.name,
+        "namespace": hr.namespace,
+        "releaseName": hr.release_name,
+        "targetNamespace": hr.target_namespace or "",
+        "chart": chart,
+        "kustomization": f"{item.parent.namespace}/{item.parent.name}",
+        "dependsOn": [f"{d.namespace}/{d.name}" for d in hr.depends_on],
+        "suspended": hr.suspend,
+        "file": _repo_rel(pos.file, cluster) if pos else "",
+        "line": pos.line if pos else 0,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class GetOptions:
+    what: str  # ks | hr | sources
+    namespace: str | None = None  # None: all namespaces
+    repo: RepoOptions = field(default_factory=RepoOptions)
+
+
+@dataclass
+class GetResult:
+    what: str
+    rows: list[dict[str, Any]]
+    problems: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        key = {"ks": "kustomizations", "hr": "helmreleases", "sources": "sources"}[self.what]
+        return {key: self.rows, "problems": self.problems}
+
+
+def get(options: GetOptions) -> GetResult:
+    """List Flux Kustomizations, HelmReleases or sources of the repository's tree."""
+    if options.what not in ("ks", "hr", "sources"):
+        raise UsageError(f"unknown kind {options.what!r}: use ks, hr or sources")
+    cluster = build_cluster(options.repo.cluster_options())
+    ns = options.namespace
+    rows: list[dict[str, Any]]
+    if options.what == "ks":
+        rows = [_ks_status(n) for n in cluster.nodes if ns is None or n.namespace == ns]
+        for orphan in cluster.orphans:
+            if ns is not None and orphan.namespace != ns:
+                continue
+            loc = orphan.meta.location
+            rows.append(
+                {
+                    "name": orphan.name,
+                    "namespace": orphan.namespace,
+                    "path": orphan.path,
+                    "source": "",
+                    "status": "not-applied",
+                    "error": "no Flux Kustomization of the tree includes this file",
+                    "file": _repo_rel(loc.file if loc else "", cluster),
+                    "line": loc.line if loc else 0,
+                    "parent": "",
+                    "dependsOn": [f"{d.namespace}/{d.name}" for d in orphan.depends_on],
+                    "suspended": orphan.suspend,
+                    "prune": orphan.prune,
+                    "objects": 0,
+                    "unresolved": [],
+                }
+            )
+    elif options.what == "hr":
+        rows = [_hr_status(h, cluster) for h in cluster.helmreleases if ns is None or h.hr.namespace == ns]
+    else:
+        rows = [s for s in _sources(cluster) if ns is None or s["namespace"] == ns]
+    return GetResult(options.what, rows, cluster.problems)
+
+
+def _repo_rel(file: str, cluster: ClusterBuild) -> str:
+    if not file:
+        return ""
+    path = Path(file)
+    if not path.is_absolute():
+        path = (Path.cwd() / path).resolve()
+    try:
+        return path.relative_to(cluster.repo.root).as_posix()
+    except ValueError:
+        return file
+
+
+def _sources(cluster: ClusterBuild) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for node in cluster.nodes:
+        for obj in node.objects:
+            if not is_source(obj):
+                continue
+            src = FluxSource.from_obj(obj)
+            key = (src.kind, src.namespace, src.name)
+            if key in seen:
+                continue
+            seen.add(key)
+            pos = obj.pos
+            rows.append(
+                {
+                    "kind": src.kind,
+                    "name": src.name,
+                    "namespace": src.namespace,
+                    "url": src.url,
+                    "ref": to_plain(src.ref) if src.ref else {},
+                    "local": False,
+                    "kustomization": f"{node.namespace}/{node.name}",
+                    "file": _repo_rel(pos.file, cluster) if pos else "",
+                    "line": pos.line if pos else 0,
+                }
+            )
+    for node in cluster.nodes:
+        ref = node.ks.source_ref
+        if ref is None or node.status == "external":
+            continue
+        key = (ref.kind, ref.namespace, ref.name)
+        for row in rows:
+            if (row["kind"], row["namespace"], row["name"]) == key:
+                row["local"] = True
+        if key not in seen:
+            seen.add(key)
+            rows.append(
+                {
+                    "kind": ref.kind,
+                    "name": ref.name,
+                    "namespace": ref.namespace,
+                    "url": "",
+                    "ref": {},
+                    "local": True,
+                    "kustomization": "",
+                    "file": "",
+                    "line": 0,
+                }
+            )
+    return rows
+
+
+# -- build ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BuildKsOptions:
+    name: str
+    namespace: str | None = None
+    path: Path | None = None  # build this directory instead of the Kustomization's spec.path
+    show_secrets: bool = False
+    repo: RepoOptions = field(default_factory=RepoOptions)
+
+
+@dataclass
+class BuildKsResult:
+    node: KsNode
+    objects: list[YMap]
+
+    def to_yaml(self) -> str:
+        return dump_documents(self.objects)
+
+    def to_json(self) -> dict[str, Any]:
+        data = _ks_status(self.node)
+        data["resources"] = [to_plain(o) for o in self.objects]
+        return data
+
+
+def _pick(nodes: list[Any], what: str, name: str, namespace: str | None, all_names: list[str]) -> Any:
+    if not nodes:
+        hint = ", ".join(sorted(set(all_names))[:20])
+        where = f" in namespace {namespace}" if namespace else ""
+        raise UsageError(f"no {what} named {name!r}{where}", hint=f"known: {hint}" if hint else None)
+    if len(nodes) > 1:
+        raise UsageError(f"several {what}s are named {name!r}; pick one with -n NAMESPACE")
+    return nodes[0]
+
+
+def _masker(show: bool) -> Callable[[YMap], YMap]:
+    return (lambda o: o) if show else mask_secrets
+
+
+def build_ks(options: BuildKsOptions) -> BuildKsResult:
+    """The objects Flux would apply for one Kustomization (Secret values masked unless asked)."""
+    copts = options.repo.cluster_options()
+    cluster = build_cluster(copts)
+    nodes = cluster.find(options.name, options.namespace)
+    node: KsNode = _pick(
+        nodes, "Kustomization", options.name, options.namespace, [n.name for n in cluster.nodes]
+    )
+    if options.path is not None:
+        node = _rebuild_with_path(cluster, node, options.path, copts)
+    mask = _masker(options.show_secrets)
+    return BuildKsResult(node, [mask(o) for o in node.objects])
+
+
+def _rebuild_with_path(cluster: ClusterBuild, node: KsNode, path: Path, copts: ClusterOptions) -> KsNode:
+    from homeops.flux.cluster import ClusterBuilder
+
+    real = path.resolve()
+    if not real.is_relative_to(cluster.repo.root):
+        raise UsageError(f"--path {path} is outside the repository {cluster.repo.root}")
+    rel = os.path.relpath(real, cluster.repo.root)
+    ks_obj = YMap(node.ks.obj.items())
+    spec = YMap(ks_obj.get("spec", {}).items()) if isinstance(ks_obj.get("spec"), dict) else YMap()
+    spec["path"] = "./" + rel
+    ks_obj["spec"] = spec
+    from homeops.flux.kinds import FluxKustomization
+
+    builder = ClusterBuilder(cluster.repo, copts)
+    builder._root_sources = {node.ks.source_ref.name} if node.ks.source_ref else set()
+    fresh = KsNode(FluxKustomization.from_obj(ks_obj), node.tree, node.parent, node.defined_at)
+    done = [n for n in cluster.nodes if n is not node]
+    builder._build_node(fresh, done)
+    return fresh
+
+
+@dataclass(frozen=True, slots=True)
+class BuildHrOptions:
+    name: str
+    namespace: str | None = None
+    show_secrets: bool = False
+    repo: RepoOptions = field(default_factory=RepoOptions)
+
+
+@dataclass
+class BuildHrResult:
+    cluster: ClusterBuild
+    item: HelmReleaseNode
+    helmrelease: YMap
+    values: ValuesResult
+    show_secrets: bool
+
+    def to_yaml(self) -> str:
+        values_doc = YMap()
+        values_doc["values"] = self.values.values
+        text = dump_documents([self.helmrelease])
+        body = dump_documents([values_doc])
+        return text + "---\n# Values helm-controller hands to the chart\n" + body
+
+    def to_json(self) -> dict[str, Any]:
+        data = _hr_status(self.item, self.cluster)
+        data["helmrelease"] = to_plain(self.helmrelease)
+        data["values"] = to_plain(self.values.values)
+        data["valuesFrom"] = [
+            {"kind": u.ref.kind, "name": u.ref.name, "key": u.ref.values_key, "status": u.status}
+            for u in self.values.sources
+        ]
+        data["problems"] = [p.message for p in self.values.problems]
+        return data
+
+
+def build_hr(options: BuildHrOptions) -> BuildHrResult:
+    """A HelmRelease as Flux applies it, and the values helm-controller will compute for it."""
+    cluster = build_cluster(options.repo.cluster_options())
+    items = [
+        h
+        for h in cluster.helmreleases
+        if h.hr.name == options.name and (options.namespace is None or h.hr.namespace == options.namespace)
+    ]
+    item: HelmReleaseNode = _pick(
+        items, "HelmRelease", options.name, options.namespace, [h.hr.name for h in cluster.helmreleases]
+    )
+    objects = [o for n in cluster.nodes if n.tree == item.parent.tree for o in n.objects]
+    lookup, _ = lookup_from(objects)
+    values = compute_values(item.hr, lookup)
+    hr_obj = item.obj
+    if not options.show_secrets and _uses_secret(item.hr):
+        values = ValuesResult(_mask_values(values.values), values.problems, values.sources)
+    return BuildHrResult(cluster, item, hr_obj, values, options.show_secrets)
+
+
+def _uses_secret(hr: HelmRelease) -> bool:
+    return any(v.kind == "Secret" for v in hr.values_from)
+
+
+def _mask_values(values: YMap) -> YMap:
+    """Values that came from Secrets cannot be told apart after merging: mask every scalar leaf."""
+    out = YMap()
+    for key, value in values.items():
+        if isinstance(value, YMap):
+            out[key] = _mask_values(value)
+        elif isinstance(value, dict):
+            out[key] = _mask_values(YMap(value.items()))
+        else:
+            out[key] = "**masked**" if value is not None else None
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class BuildAllOptions:
+    output_dir: Path | None = None
+    show_secrets: bool = False
+    repo: RepoOptions = field(default_factory=RepoOptions)
+
+
+@dataclass
+class BuildAllResult:
+    cluster: ClusterBuild
+    summary: dict[str, Any]
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for n in self.cluster.nodes if n.status == "failed")
+
+
+def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | None = None) -> BuildAllResult:
+    """Build every Flux Kustomization; write OUT/<namespace>/<name>.yaml|.err and OUT/summary.json."""
+    cluster = build_cluster(options.repo.cluster_options())
+    mask = _masker(options.show_secrets)
+    rows = []
+    names = _output_names(cluster.nodes)
+    for i, node in enumerate(cluster.nodes, start=1):
+        rows.append(
+            {
+                "name": node.name,
+                "namespace": node.namespace,
+                "status": node.status,
+                "file": node.defined_at.file,
+                "line": node.defined_at.line,
+                "objects": len(node.objects),
+                "unresolved": sorted({u.variable for u in node.unresolved}),
+                "error": node.error,
+                "output": names[id(node)],
+            }
+        )
+        if options.output_dir is not None:
+            _write_node(options.output_dir, names[id(node)], node, mask)
+        if progress:
+            progress(i, len(cluster.nodes))
+    summary = {
+        "repository": str(cluster.repo.root),
+        "kustomizations": rows,
+        "totals": {
+            "kustomizations": len(cluster.nodes),
+            "ok": sum(1 for n in cluster.nodes if n.status == "ok"),
+            "failed": sum(1 for n in cluster.nodes if n.status == "failed"),
+            "external": sum(1 for n in cluster.nodes if n.status == "external"),
+            "objects": sum(len(n.objects) for n in cluster.nodes),
+            "unresolved": sum(len(n.unresolved) for n in cluster.nodes),
+            "not_applied": len(cluster.orphans),
+        },
+        "problems": cluster.problems,
+    }
+    if options.output_dir is not None:
+        (options.output_dir / "summary.json").write_text(
+            json.dumps(summary, indent=2) + "\n", encoding="utf-8"
+        )
+    return BuildAllResult(cluster, summary)
+
+
+def _output_names(nodes: list[KsNode]) -> dict[int, str]:
+    counts: dict[tuple[str, str], int] = {}
+    names: dict[int, str] = {}
+    for node in nodes:
+        key = (node.namespace or "_cluster", node.name)
+        counts[key] = counts.get(key, 0) + 1
+        suffix = "" if counts[key] == 1 else f"~{counts[key]}"
+        names[id(node)] = f"{key[0]}/{key[1]}{suffix}"
+    return names
+
+
+def _write_node(out: Path, name: str, node: KsNode, mask: Callable[[YMap], YMap]) -> None:
+    target = (out / name).resolve()
+    if not target.is_relative_to(out.resolve()):
+        raise UsageError(f"refusing to write {name!r} outside {out}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ok_file, err_file = target.with_name(target.name + ".yaml"), target.with_name(target.name + ".err")
+    if node.status == "failed" or node.status == "external":
+        err_file.write_text(node.error + "\n", encoding="utf-8")
+        ok_file.unlink(missing_ok=True)
+    else:
+        ok_file.write_text(dump_documents(mask(o) for o in node.objects), encoding="utf-8")
+        err_file.unlink(missing_ok=True)
