@@ -13,9 +13,16 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+EXAMPLE ?= build/example-homelab
+
+# The main job on the embedded default: initialise the example homelab (or reuse it), render it, build
+# everything Flux would apply, and list the placeholders.
 run: $(STAMP)
-	$(BIN)/homeops --version
-	$(BIN)/homeops kustomize examples/hello
+	@$(BIN)/homeops --version
+	@test -f $(EXAMPLE)/bootstrap/config.yaml || $(BIN)/homeops init $(EXAMPLE) --example
+	$(BIN)/homeops configure --repo $(EXAMPLE)
+	$(BIN)/homeops build all --repo $(EXAMPLE) --output-dir $(EXAMPLE)/.homeops/build
+	$(BIN)/homeops placeholders --repo $(EXAMPLE) --check
 
 test: lint typecheck pytest
 

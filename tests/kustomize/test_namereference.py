@@ -227,6 +227,32 @@ def test_ambiguous_referral_is_an_error() -> None:
     assert "updating name reference in 'rules/resourceNames' field of 'ClusterRole." in info.value.message
 
 
+@pytest.mark.parametrize(
+    ("referrer_prefixes", "referrer_suffixes", "expected"),
+    [
+        (["a-"], [], "a-cm"),
+        (["b-"], ["-v2"], "b-cm-v2"),
+        (["inner-", "b-"], ["-v2"], "b-cm-v2"),  # the candidate's affixes end the referrer's
+        ([], [], None),  # no candidate has the referrer's (empty) affixes: the reference is left alone
+    ],
+)
+def test_prefixes_and_suffixes_break_ties(
+    referrer_prefixes: list[str], referrer_suffixes: list[str], expected: str | None
+) -> None:
+    resmap = _resmap(AMBIGUOUS)
+    a, b, role = resmap.resources()
+    b.set_name("cm")
+    for res, prefix, suffix in ((a, "a-", ""), (b, "b-", "-v2")):
+        res.set_name(f"{prefix}cm{suffix}")
+        res.name_prefixes.append(prefix)
+        if suffix:
+            res.name_suffixes.append(suffix)
+    role.name_prefixes.extend(referrer_prefixes)
+    role.name_suffixes.extend(referrer_suffixes)
+    fix_name_references(resmap, _backrefs("ConfigMap", ("ClusterRole", "rules/resourceNames")))
+    assert role.obj["rules"][0]["resourceNames"] == [expected or "cm"]
+
+
 def test_identical_candidates_take_the_first() -> None:
     resmap = _resmap(AMBIGUOUS)
     a, b, role = resmap.resources()

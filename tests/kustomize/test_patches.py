@@ -14,7 +14,6 @@ from homeops.kustomize.patches import (
     apply_patches,
     apply_patches_json6902,
     apply_patches_strategic_merge,
-    parse_label_selector,
 )
 from homeops.kustomize.resource import ResMap, Resource
 from homeops.kustomize.tconfig import TransformerConfig
@@ -188,28 +187,6 @@ def test_patches_json6902_field(tmp_path: Path) -> None:
         {"ops.yaml": "- op: replace\n  path: /spec/template/spec/containers/0/image\n  value: j\n"},
     )
     assert out[1]["spec"]["template"]["spec"]["containers"][0]["image"] == "j"
-
-
-@pytest.mark.parametrize(
-    ("selector", "labels", "expected"),
-    [
-        ("app=x", {"app": "x"}, True),
-        ("app==x,tier!=db", {"app": "x", "tier": "web"}, True),
-        ("app in (x, y)", {"app": "y"}, True),
-        ("app notin (x)", {"app": "x"}, False),
-        ("app notin (x)", {}, True),
-        ("app", {"app": ""}, True),
-        ("!app", {"app": "x"}, False),
-        ("", {}, True),
-    ],
-)
-def test_label_selector(selector: str, labels: dict[str, str], expected: bool) -> None:
-    assert all(r.matches(labels) for r in parse_label_selector(selector)) is expected
-
-
-def test_label_selector_syntax_error() -> None:
-    with pytest.raises(ValueError, match="unable to parse requirement"):
-        parse_label_selector("a in b")
 
 
 def test_label_selector_target(tmp_path: Path) -> None:

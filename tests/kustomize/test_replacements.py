@@ -10,12 +10,8 @@ import pytest
 from homeops.errors import BuildError
 from homeops.kustomize.context import KContext
 from homeops.kustomize.files import FileLoader
-from homeops.kustomize.replacements import (
-    apply_replacements,
-    matches_label_selector,
-    scalar_with_type,
-    split_field_path,
-)
+from homeops.kustomize.kyamlpath import scalar_with_type, split_field_path
+from homeops.kustomize.replacements import apply_replacements
 from homeops.kustomize.resource import ResMap, Resource
 from homeops.kustomize.tconfig import TransformerConfig
 from homeops.yaml.loader import load_documents
@@ -351,21 +347,3 @@ def test_scalar_keeps_type(text: str, current: Any, expected: Any) -> None:
 def test_scalar_fresh_resolves_plain() -> None:
     assert scalar_with_type("5", None, fresh=True) == 5
     assert scalar_with_type("x", None, fresh=True) == "x"
-
-
-@pytest.mark.parametrize(
-    ("selector", "labels", "expected"),
-    [
-        ("", {}, True),
-        ("a=b", {"a": "b"}, True),
-        ("a==b", {"a": "c"}, False),
-        ("a!=b", {}, True),
-        ("a in (b, c)", {"a": "c"}, True),
-        ("a notin (b)", {"a": "b"}, False),
-        ("a", {"a": ""}, True),
-        ("!a", {"a": "x"}, False),
-        ("a=b,c", {"a": "b"}, False),
-    ],
-)
-def test_label_selector(selector: str, labels: dict[str, str], expected: bool) -> None:
-    assert matches_label_selector(selector, labels) is expected

@@ -214,6 +214,49 @@ def test_prefix_suffix_records_previous_id() -> None:
     )
     (res,) = rm.resources()
     assert res.name == "a-s-z" and res.prev_ids == [ResId("", "v1", "Secret", "s")]
+    assert res.name_prefixes == ["a-"] and res.name_suffixes == ["-z"]
+
+
+def test_prefix_suffix_are_recorded_innermost_first() -> None:
+    rm = _resmap({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}})
+    ctx = _ctx(Path("/tmp"), from_plain({"namePrefix": "inner-"}))
+    apply_prefix_suffix(rm, None, ctx)
+    ctx = _ctx(Path("/tmp"), from_plain({"namePrefix": "outer-", "nameSuffix": "-x"}))
+    apply_prefix_suffix(rm, None, ctx)
+    (res,) = rm.resources()
+    assert res.name == "outer-inner-s-x"
+    assert res.name_prefixes == ["inner-", "outer-"] and res.name_suffixes == ["-x"]
+    copy = res.copy()
+    copy.name_prefixes.append("more-")
+    assert copy.name_prefixes == ["inner-", "outer-", "more-"] and res.name_prefixes == ["inner-", "outer-"]
+    assert copy.name_suffixes == ["-x"]
+
+
+@pytest.mark.parametrize(
+    ("api_version", "kind", "cluster_scoped"),
+    [
+        ("v1", "Namespace", True),
+        ("example.com/v1", "Namespace", False),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole", True),
+        ("rbac.authorization.k8s.io/v2", "ClusterRole", False),
+        ("v1", "StorageClass", False),
+        ("storage.k8s.io/v1", "StorageClass", True),
+        ("policy/v1beta1", "PodSecurityPolicy", True),
+        ("policy/v1", "PodSecurityPolicy", False),
+        ("flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema", True),
+        ("flowcontrol.apiserver.k8s.io/v1", "FlowSchema", False),  # newer than kustomize's v1.21 schema
+        ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", False),
+        ("v1", "ConfigMap", False),
+    ],
+)
+def test_cluster_scope_is_by_api_version_and_kind(api_version: str, kind: str, cluster_scoped: bool) -> None:
+    res = Resource(from_plain({"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}}))
+    rid = res.cur_id()
+    assert res.is_cluster_scoped is cluster_scoped and rid.is_cluster_scoped is cluster_scoped
+    assert rid.api_version == api_version
+    assert rid.effective_namespace == ("_non_namespaceable_" if cluster_scoped else "default")
+    rm = _step(apply_namespace, "prod", {"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}})
+    assert ("namespace" in rm.resources()[0].metadata) is not cluster_scoped
 
 
 @pytest.mark.parametrize("value", ["true", "1", "", "0x10", "null"])

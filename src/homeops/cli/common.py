@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console
 
 from homeops.flux.api import RepoOptions
 
@@ -38,6 +39,12 @@ def repo_options(func: F) -> F:
 
 def make_repo(repo: Path | None, root: str | None, age_key: Path | None) -> RepoOptions:
     return RepoOptions(repo=repo, root=root, age_key=age_key)
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console: the terminal's width on a terminal, a wide fixed width in pipes and files."""
+    probe = Console(stderr=stderr)
+    return probe if probe.is_terminal else Console(stderr=stderr, width=200)
 
 
 def print_json(data: Any) -> None:

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 import yaml
-from homeops.cli.common import make_repo, print_json, repo_options
+from homeops.cli.common import console, make_repo, print_json, repo_options
 from homeops.flux.api import (
     BuildAllOptions,
     BuildHrOptions,
@@ -66,7 +65,7 @@ def get_command(
 
 
 def _table(kind: str, rows: list[dict[str, Any]]) -> None:
-    console = Console()
+    out_console = console()
     table = Table(box=None, pad_edge=False)
     if kind == "ks":
         for col in ("NAMESPACE", "NAME", "PATH", "STATUS", "OBJECTS", "UNRESOLVED", "MESSAGE"):
@@ -90,7 +89,7 @@ def _table(kind: str, rows: list[dict[str, Any]]) -> None:
             table.add_column(col)
         for r in rows:
             table.add_row(r["kind"], r["namespace"], r["name"], r["url"], "yes" if r["local"] else "")
-    console.print(table)
+    out_console.print(table)
 
 
 @click.group("build")
@@ -204,10 +203,10 @@ def build_all_command(
       homeops build all
       homeops build all --output-dir /tmp/cluster
     """
-    console = Console(stderr=True)
+    err_console = console(stderr=True)
     options = BuildAllOptions(output_dir, show_secrets, make_repo(repo, root, age_key))
-    if console.is_terminal:
-        with Progress(console=console, transient=True) as progress:
+    if err_console.is_terminal:
+        with Progress(console=err_console, transient=True) as progress:
             task = progress.add_task("building", total=None)
 
             def tick(done: int, total: int) -> None:
@@ -226,7 +225,7 @@ def build_all_command(
                 row["namespace"], row["name"], row["status"], str(row["objects"]),
                 ", ".join(row["unresolved"]), row["error"][:100],
             )  # fmt: skip
-    out = Console()
+    out = console()
     if table.row_count:
         out.print(table)
     out.print(

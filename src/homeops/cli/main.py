@@ -10,6 +10,8 @@ import click
 from homeops import __version__
 from homeops.cli.flux_cmds import build_group, get_command
 from homeops.cli.kustomize_cmd import kustomize_command
+from homeops.cli.placeholders_cmd import placeholders_command
+from homeops.cli.template_cmds import configure_command, init_command, new_group
 from homeops.errors import HomeopsError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -37,6 +39,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 cli.add_command(kustomize_command)
 cli.add_command(get_command)
 cli.add_command(build_group)
+cli.add_command(placeholders_command)
+cli.add_command(init_command)
+cli.add_command(configure_command)
+cli.add_command(new_group)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,7 +17,7 @@ from homeops.flux.cluster import ClusterBuild, ClusterOptions, HelmReleaseNode, 
 from homeops.flux.helmvalues import ValuesResult, compute_values, lookup_from
 from homeops.flux.kinds import FluxSource, HelmRelease, is_source
 from homeops.flux.repository import git_root
-from homeops.flux.secrets import mask_secrets
+from homeops.flux.secrets import mask_secrets, mask_strings, secret_strings
 from homeops.sops import load_age_identities
 from homeops.yaml.emitter import dump_documents
 from homeops.yaml.nodes import YMap, to_plain
@@ -255,8 +255,16 @@ def _pick(nodes: list[Any], what: str, name: str, namespace: str | None, all_nam
     return nodes[0]
 
 
-def _masker(show: bool) -> Callable[[YMap], YMap]:
-    return (lambda o: o) if show else mask_secrets
+def _masker(show: bool, cluster: ClusterBuild) -> Callable[[YMap], YMap]:
+    """Identity with --show-secrets; else mask Secret values, and their copies (substitution) anywhere."""
+    if show:
+        return lambda o: o
+    secrets = _cluster_secrets(cluster)
+    return lambda o: mask_strings(mask_secrets(o), secrets)
+
+
+def _cluster_secrets(cluster: ClusterBuild) -> frozenset[str]:
+    return secret_strings([*cluster.all_objects(), *(e.obj for e in cluster.repo.entries)])
 
 
 def build_ks(options: BuildKsOptions) -> BuildKsResult:
@@ -269,7 +277,7 @@ def build_ks(options: BuildKsOptions) -> BuildKsResult:
     )
     if options.path is not None:
         node = _rebuild_with_path(cluster, node, options.path, copts)
-    mask = _masker(options.show_secrets)
+    mask = _masker(options.show_secrets, cluster)
     return BuildKsResult(node, [mask(o) for o in node.objects])
 
 
@@ -344,8 +352,13 @@ def build_hr(options: BuildHrOptions) -> BuildHrResult:
     lookup, _ = lookup_from(objects)
     values = compute_values(item.hr, lookup)
     hr_obj = item.obj
-    if not options.show_secrets and _uses_secret(item.hr):
-        values = ValuesResult(_mask_values(values.values), values.problems, values.sources)
+    if not options.show_secrets:
+        secrets = _cluster_secrets(cluster)
+        hr_obj = mask_strings(hr_obj, secrets)
+        masked = mask_strings(values.values, secrets)
+        if _uses_secret(item.hr):
+            masked = _mask_values(masked)
+        values = ValuesResult(masked, values.problems, values.sources)
     return BuildHrResult(cluster, item, hr_obj, values, options.show_secrets)
 
 
@@ -386,7 +399,7 @@ class BuildAllResult:
 def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | None = None) -> BuildAllResult:
     """Build every Flux Kustomization; write OUT/<namespace>/<name>.yaml|.err and OUT/summary.json."""
     cluster = build_cluster(options.repo.cluster_options())
-    mask = _masker(options.show_secrets)
+    mask = _masker(options.show_secrets, cluster)
     rows = []
     names = _output_names(cluster.nodes)
     for i, node in enumerate(cluster.nodes, start=1):

@@ -21,7 +21,7 @@ from homeops.flux.generator import flux_kustomization_file
 from homeops.flux.kinds import FluxKustomization, HelmRelease, is_flux_kustomization, is_helmrelease
 from homeops.flux.repository import ObjectEntry, Repository
 from homeops.flux.secrets import SecretResolver
-from homeops.flux.varsub import merge_variables, substitute_object
+from homeops.flux.varsub import is_substitution_disabled, merge_variables, substitute_object
 from homeops.kustomize.build import Builder
 from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
 
@@ -42,6 +42,18 @@ class Unresolved:
     reason: str = "not set"
 
 
+@dataclass(frozen=True, slots=True)
+class VariableUse:
+    """A ``${VARIABLE}`` that Flux will substitute, where it is written, and its default if any."""
+
+    variable: str
+    object: str
+    file: str
+    line: int
+    column: int
+    default: str | None = None
+
+
 @dataclass
 class KsNode:
     """One Flux Kustomization of the tree and the outcome of its build."""
@@ -55,6 +67,7 @@ class KsNode:
     path: str = ""
     objects: list[YMap] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
+    uses: list[VariableUse] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -244,19 +257,18 @@ class ClusterBuilder:
             node.unresolved = [u for u in node.unresolved if u.variable not in opaque]
             out: list[YMap] = []
             for obj in objects:
-                if ks.has_post_build and opaque:
-                    for name, pos in variable_uses(obj).items():
-                        if name in opaque:
-                            where = _pos_location(pos, self.repo) or _obj_location(obj, self.repo)
+                if ks.has_post_build and not is_substitution_disabled(obj):
+                    uses = variable_uses(obj)
+                    node.uses.extend(
+                        VariableUse(name, _object_ref(obj), where.file, where.line, where.column, default)
+                        for name, pos, default in uses
+                        for where in [_pos_location(pos, self.repo) or _obj_location(obj, self.repo)]
+                    )
+                    for use in node.uses[len(node.uses) - len(uses) :]:
+                        if use.variable in opaque and use.default is None:
+                            u = opaque[use.variable]
                             node.unresolved.append(
-                                Unresolved(
-                                    name,
-                                    _object_ref(obj),
-                                    where.file,
-                                    where.line,
-                                    where.column,
-                                    opaque[name].reason,
-                                )
+                                Unresolved(use.variable, use.object, use.file, use.line, use.column, u.reason)
                             )
                 if ks.has_post_build:
                     obj, missing = substitute_object(obj, variables, strict=self.options.strict)
@@ -307,13 +319,13 @@ class ClusterBuilder:
         return merge_variables(sources, ks.substitute), unresolved, open_note
 
 
-_VAR_USE = re.compile(r"\$\{([_A-Za-z][_A-Za-z0-9]*)")
+_VAR_USE = re.compile(r"(?<!\$)\$\{([_A-Za-z][_A-Za-z0-9]*)(?:(:?[=\-])([^}]*))?")
 
 
-def variable_uses(obj: Any) -> dict[str, Pos | None]:
-    """The ``${NAME...}`` variables used in the keys and string values of ``obj``, with the first place each
-    is written (``$${NAME}`` escapes excluded)."""
-    found: dict[str, Pos | None] = {}
+def variable_uses(obj: Any) -> list[tuple[str, Pos | None, str | None]]:
+    """Every ``${NAME...}`` in the keys and string values of ``obj``: the name, where it is written, and
+    its default (``${NAME:=default}`` and the like), ``$${NAME}`` escapes excluded."""
+    found: list[tuple[str, Pos | None, str | None]] = []
     stack: list[tuple[Any, Pos | None]] = [(obj, getattr(obj, "pos", None))]
     while stack:
         node, pos = stack.pop()
@@ -331,11 +343,10 @@ def variable_uses(obj: Any) -> dict[str, Pos | None]:
     return found
 
 
-def _record_uses(text: str, pos: Pos | None, found: dict[str, Pos | None]) -> None:
+def _record_uses(text: str, pos: Pos | None, found: list[tuple[str, Pos | None, str | None]]) -> None:
     for match in _VAR_USE.finditer(text):
-        if match.start() > 0 and text[match.start() - 1] == "$":
-            continue
-        found.setdefault(match.group(1), pos)
+        default = match.group(3) if match.group(2) else None
+        found.append((match.group(1), pos, default))
 
 
 def _is_under(path: str, directory: str) -> bool:

@@ -8,8 +8,11 @@ cluster would see. Output goes through ``mask_secrets`` unless the user asks to 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +20,7 @@ from homeops.errors import HomeopsError
 from homeops.flux.repository import ObjectEntry, Repository
 from homeops.flux.varsub import variables_from_resource
 from homeops.sops import ENCRYPTED_PLACEHOLDER, decrypt_document, is_sops_encrypted, mask_encrypted
-from homeops.yaml.nodes import YMap, deep_copy
+from homeops.yaml.nodes import YMap, YSeq, deep_copy
 
 if TYPE_CHECKING:
     from homeops.flux.cluster import KsNode
@@ -35,6 +38,64 @@ def mask_secrets(obj: YMap) -> YMap:
         if isinstance(values, dict):
             for key in list(values):
                 values[key] = MASK
+    return out
+
+
+_TOO_COMMON = frozenset({"true", "false", "null", "none", "yes", "no"})
+_MIN_SECRET_LEN = 4
+
+
+def secret_strings(objects: Iterable[Any]) -> frozenset[str]:
+    """The values of every v1 Secret among ``objects`` (``data`` decoded, ``stringData`` as is), as they may
+    have been copied elsewhere by substitution: to be masked in any output. Values shorter than 4 characters,
+    ``true``-like words and placeholders are left out (too common to mask by text)."""
+    found: set[str] = set()
+    for obj in objects:
+        if not isinstance(obj, dict) or obj.get("kind") != "Secret" or obj.get("apiVersion") != "v1":
+            continue
+        for value in _secret_values(obj):
+            if len(value) < _MIN_SECRET_LEN or value.lower() in _TOO_COMMON or _is_placeholder(value):
+                continue
+            found.add(value)
+    return frozenset(found)
+
+
+def _secret_values(obj: dict[str, Any]) -> list[str]:
+    """The decoded values of a Secret, skipping what cannot be decoded."""
+    out: list[str] = []
+    for field in ("data", "stringData"):
+        values = obj.get(field)
+        for value in values.values() if isinstance(values, dict) else ():
+            if not isinstance(value, str):
+                continue
+            if field == "data":
+                try:
+                    cleaned = value.replace("\n", "").replace("\r", "")
+                    value = base64.b64decode(cleaned, validate=True).decode()
+                except (binascii.Error, ValueError):
+                    continue
+            out.append(value)
+    return out
+
+
+def mask_strings(obj: YMap, secrets: frozenset[str]) -> YMap:
+    """A copy of ``obj`` where every occurrence of a secret string in a string value is masked."""
+    if not secrets:
+        return obj
+    pattern = re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)))
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, YMap):
+            for key, value in node.items():
+                node[key] = walk(value)
+        elif isinstance(node, YSeq):
+            for i, value in enumerate(node):
+                node[i] = walk(value)
+        elif isinstance(node, str) and pattern.search(node):
+            return pattern.sub(MASK, node)
+        return node
+
+    out: YMap = walk(deep_copy(obj))
     return out
 
 
@@ -99,9 +160,11 @@ class SecretResolver:
             if kind == "Secret":
                 return self._external_secret_source(namespace, name, done, node)
             return None
-        plain, ok = self.decrypt_if_possible(obj)
+        plain, _ = self.decrypt_if_possible(obj)
         values = variables_from_resource(plain)
-        encrypted = [] if ok else [k for k, v in values.items() if _is_placeholder(v)]
+        # Objects of the built tree were already passed through decrypt_if_possible: without the key they
+        # hold placeholders and no longer look encrypted, so the placeholders are what tells.
+        encrypted = [k for k, v in values.items() if _is_placeholder(v)]
         return VariableSource(values, encrypted, "unresolved: encrypted" if encrypted else "")
 
     def _external_secret_source(

@@ -16,6 +16,8 @@ Errors are raised as ``ValueError`` carrying kustomize's wording; callers add th
 
 from __future__ import annotations
 
+from homeops.kustomize.kyamlpath import go_quote
+
 # Go's unicode.IsSpace: the Unicode White_Space property.
 _GO_SPACE = frozenset(
     "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
@@ -58,13 +60,13 @@ def parse_file_source(source: str) -> tuple[str, str]:
         return go_path_base(source), source
     if sep == 0:
         raise ValueError(
-            f"missing key name for file path {_go_quote(source[1:])} in source {_go_quote(source)}"
+            f"missing key name for file path {go_quote(source[1:])} in source {go_quote(source)}"
         )
     key, path = source[:sep], source[sep + 1 :]
     if "=" in path and not path.startswith(("http://", "https://")):
-        raise ValueError(f"source {_go_quote(source)} key name or file path contains '='")
+        raise ValueError(f"source {go_quote(source)} key name or file path contains '='")
     if path == "":
-        raise ValueError(f"missing file path for key name {_go_quote(key)} in source {_go_quote(source)}")
+        raise ValueError(f"missing file path for key name {go_quote(key)} in source {go_quote(source)}")
     return key, path
 
 
@@ -105,23 +107,3 @@ def parse_env_file(content: bytes) -> list[tuple[str, str]]:
 def _go_bytes(raw: bytes) -> str:
     """Go's ``%v`` of a byte slice: ``[65 61 255]``."""
     return "[" + " ".join(str(b) for b in raw) + "]"
-
-
-def _go_quote(text: str) -> str:
-    """Go's ``%q`` for the printable strings found in kustomization files."""
-    out = ['"']
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)

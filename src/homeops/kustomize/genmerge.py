@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeops.errors import BuildError, Location
+from homeops.kustomize.kyamlpath import go_text
 from homeops.kustomize.resource import ResId, ResMap, Resource
 from homeops.yaml.nodes import YMap
 
@@ -83,6 +84,8 @@ def _copy_merge_metadata(res: Resource, old: Resource) -> None:
         md.pop("namespace", None)
     res.prev_ids = list(old.prev_ids)
     res.refby = list(old.refby)
+    res.name_prefixes = list(old.name_prefixes)
+    res.name_suffixes = list(old.name_suffixes)
     res.needs_hash = res.needs_hash and old.needs_hash
     res.origin = old.origin if old.origin is not None else res.origin
 
@@ -106,16 +109,4 @@ def _string_map(value: Any) -> dict[str, str]:
     """A mapping read as kustomize reads labels or data: every value as its scalar text (null -> "")."""
     if not isinstance(value, dict):
         return {}
-    return {str(k): _text(v) for k, v in value.items()}
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict | list):
-        return ""
-    return str(value)
+    return {str(k): go_text(v) for k, v in value.items()}

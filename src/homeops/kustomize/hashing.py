@@ -22,6 +22,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
+from homeops.kustomize.kyamlpath import go_text
 from homeops.kustomize.resource import ResMap, Resource
 
 _HASH_MAP = str.maketrans("013ae", "ghkmt")
@@ -76,15 +77,7 @@ def _field_value(value: Any) -> Any:
         return ""
     if isinstance(value, dict | list):
         return value
-    return _scalar_text(value)
-
-
-def _scalar_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    return str(value)
+    return go_text(value)
 
 
 # -- Go encoding/json --------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any
 from homeops.errors import BuildError
 from homeops.kustomize.context import KContext
 from homeops.kustomize.fieldpath import CreateKind
+from homeops.kustomize.kyamlpath import go_text
 from homeops.kustomize.resource import ResMap
 from homeops.kustomize.txcommon import (
     NodeKindError,
@@ -28,7 +29,6 @@ from homeops.kustomize.txcommon import (
     expect_entry,
     expect_list,
     expect_str,
-    scalar_text,
 )
 
 
@@ -99,7 +99,7 @@ def rewrite_image(image: str, rule: ImageRule) -> str | None:
 def _update(current: Any, rule: ImageRule) -> Any:
     if isinstance(current, dict | list):
         raise NodeKindError("ScalarNode", current)
-    new = rewrite_image(scalar_text(current), rule)
+    new = rewrite_image(go_text(current), rule)
     return current if new is None else new
 
 

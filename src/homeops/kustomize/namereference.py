@@ -20,11 +20,11 @@ from collections.abc import Callable
 from typing import Any
 
 from homeops.errors import BuildError
-from homeops.kustomize.resource import CLUSTER_SCOPED_KINDS, ResId, ResMap, Resource, split_api_version
-from homeops.kustomize.tconfig import FieldSpec, NameBackRef, TransformerConfig
+from homeops.kustomize.fieldpath import split_path
+from homeops.kustomize.kyamlpath import go_text
+from homeops.kustomize.resource import NOT_NAMESPACEABLE, ResId, ResMap, Resource, split_api_version
+from homeops.kustomize.tconfig import FieldSpec, NameBackRef, TransformerConfig, is_selected
 from homeops.yaml.nodes import YMap
-
-_NOT_NS = "_non_namespaceable_"
 
 Sieve = Callable[[Resource], bool]
 
@@ -38,7 +38,7 @@ def fix_name_references(resmap: ResMap, tconfig: TransformerConfig) -> None:
             (backref, spec)
             for backref in tconfig.name_reference
             for spec in backref.referrers
-            if _gvk_selected(org.group, org.version, org.kind, spec.group, spec.version, spec.kind)
+            if is_selected(org.group, org.version, org.kind, spec)
         ]
         if not filters:
             continue
@@ -46,9 +46,9 @@ def fix_name_references(resmap: ResMap, tconfig: TransformerConfig) -> None:
         for backref, spec in filters:
             fixer = _Fixer(referrer, spec, backref, candidates)
             try:
-                _walk(referrer.obj, _split_path(spec.path), fixer.set)
+                _walk(referrer.obj, split_path(spec.path), fixer.set)
             except _NameRefError as exc:
-                rid = kyaml_id(referrer.cur_id())
+                rid = referrer.cur_id().kyaml_str()
                 raise BuildError(
                     f"updating name reference in '{spec.path}' field of '{rid}': {exc}"
                 ) from None
@@ -59,40 +59,14 @@ class _NameRefError(Exception):
 
 
 # -- ids ----------------------------------------------------------------------------------------------
-def kyaml_id(rid: ResId) -> str:
-    """A ResId as kustomize prints it: ``Kind.version.group/name.namespace`` with ``[noX]`` fillers."""
-    gvk = ".".join([rid.kind or "[noKind]", rid.version or "[noVer]", rid.group or "[noGrp]"])
-    return f"{gvk}/{rid.name or '[noName]'}.{rid.namespace or '[noNs]'}"
-
-
-def _gvk_selected(
-    group: str, version: str, kind: str, sel_group: str, sel_version: str, sel_kind: str
-) -> bool:
-    return (
-        (not sel_group or sel_group == group)
-        and (not sel_version or sel_version == version)
-        and (not sel_kind or sel_kind == kind)
-    )
-
-
-def _effective_ns(rid: ResId) -> str:
-    if rid.kind in CLUSTER_SCOPED_KINDS:
-        return _NOT_NS
-    return rid.namespace if rid.namespace not in ("", "default") else "default"
-
-
 def _prev_ids(res: Resource) -> list[ResId]:
     """Previous ids as kustomize rebuilds them: current group/version, the recorded kind/name/namespace."""
     group, version = split_api_version(res.api_version)
     return [ResId(group, version, p.kind, p.name, p.namespace) for p in res.prev_ids]
 
 
-def _affixes(res: Resource, which: str) -> list[str]:
-    value = getattr(res, which, None)
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
 def _same_ending(a: list[str], b: list[str]) -> bool:
+    """kustomize's ``SameEndingSubSlice``: one list ends with the other; an empty one only matches empty."""
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if not short:
         return not long_
@@ -111,7 +85,7 @@ def _subset_referable(resources: list[Resource], referrer: Resource) -> list[Res
         cid = res.cur_id()
         if (
             cid.is_cluster_scoped
-            or _effective_ns(cid) == _effective_ns(rid)
+            or cid.effective_namespace == rid.effective_namespace
             or res.namespace in rb_namespaces
         ):
             result.append(res)
@@ -130,7 +104,7 @@ def _rolebinding_sa_namespaces(referrer: Resource) -> set[str]:
             ns = subject["namespace"]
             if not isinstance(ns, str):
                 raise BuildError(
-                    f'Invalid Input: namespace is blank for resource "{kyaml_id(referrer.cur_id())}"'
+                    f'Invalid Input: namespace is blank for resource "{referrer.cur_id().kyaml_str()}"'
                 )
             result.add(ns)
     return result
@@ -162,7 +136,7 @@ class _Fixer:
             self._set_scalar(holder, key)
 
     def _set_scalar(self, holder: Any, key: Any) -> None:
-        old = _text(holder[key])
+        old = go_text(holder[key])
         referral = self._select(old, self.candidates, with_namespace=False)
         if referral is None:
             return
@@ -175,8 +149,8 @@ class _Fixer:
             raise _NameRefError("path config error; no 'name' field in node")
         candidates = self.candidates
         if "namespace" in node:
-            candidates = self._by_namespace(_text(node["namespace"]))
-        old = _text(node["name"])
+            candidates = self._by_namespace(go_text(node["namespace"]))
+        old = go_text(node["name"])
         referral = self._select(old, candidates, with_namespace=True)
         if referral is None:
             return
@@ -191,10 +165,10 @@ class _Fixer:
         by_orig: dict[str, list[Resource]] = {}
         by_cur: dict[str, list[Resource]] = {}
         for res in self.candidates:
-            by_orig.setdefault(_effective_ns(res.orig_id()), []).append(res)
-            by_cur.setdefault(_effective_ns(res.cur_id()), []).append(res)
-        by_orig.pop(_NOT_NS, None)
-        by_cur.pop(_NOT_NS, None)
+            by_orig.setdefault(res.orig_id().effective_namespace, []).append(res)
+            by_cur.setdefault(res.cur_id().effective_namespace, []).append(res)
+        by_orig.pop(NOT_NAMESPACEABLE, None)
+        by_cur.pop(NOT_NAMESPACEABLE, None)
         if namespace in by_orig:
             return by_orig[namespace]
         return by_cur.get(namespace, [])
@@ -204,9 +178,7 @@ class _Fixer:
         t = self.target
         sieves: list[Sieve] = [
             lambda r: any(p.name == old for p in r.prev_ids),
-            lambda r: any(
-                _gvk_selected(p.group, p.version, p.kind, t.group, t.version, t.kind) for p in _prev_ids(r)
-            ),
+            lambda r: any(is_selected(p.group, p.version, p.kind, t) for p in _prev_ids(r)),
             self._role_ref_sieve(),
             self._same_namespace_sieve(),
         ]
@@ -214,13 +186,12 @@ class _Fixer:
             candidates = [r for r in candidates if sieve(r)]
         if len(candidates) == 1:
             return candidates[0]
-        prefixes = _affixes(self.referrer, "name_prefixes")
-        suffixes = _affixes(self.referrer, "name_suffixes")
+        referrer = self.referrer
         candidates = [
             r
             for r in candidates
-            if _same_ending(_affixes(r, "name_prefixes"), prefixes)
-            and _same_ending(_affixes(r, "name_suffixes"), suffixes)
+            if _same_ending(r.name_prefixes, referrer.name_prefixes)
+            and _same_ending(r.name_suffixes, referrer.name_suffixes)
         ]
         if len(candidates) <= 1:
             return candidates[0] if candidates else None
@@ -230,7 +201,7 @@ class _Fixer:
             for r in candidates
         ):
             return first
-        ids = ", ".join(kyaml_id(r.cur_id()) for r in candidates)
+        ids = ", ".join(r.cur_id().kyaml_str() for r in candidates)
         raise _NameRefError(f" found multiple possible referrals: {ids}")
 
     def _role_ref_sieve(self) -> Sieve:
@@ -239,18 +210,16 @@ class _Fixer:
         role_ref = self.referrer.obj.get("roleRef")
         if not isinstance(role_ref, dict) or role_ref.get("apiGroup") is None or role_ref.get("kind") is None:
             return _accept_all
-        group, kind = _text(role_ref["apiGroup"]), _text(role_ref["kind"])
-        return lambda r: any(_gvk_selected(p.group, p.version, p.kind, group, "", kind) for p in _prev_ids(r))
+        gvk = ResId(go_text(role_ref["apiGroup"]), "", go_text(role_ref["kind"]), "")
+        return lambda r: any(is_selected(p.group, p.version, p.kind, gvk) for p in _prev_ids(r))
 
     def _same_namespace_sieve(self) -> Sieve:
         rid = self.referrer.cur_id()
         if rid.is_cluster_scoped:
             return _accept_all
-        ns = _effective_ns(rid)
-        return (
-            lambda r: r.cur_id().is_cluster_scoped
-            or r.kind == "ServiceAccount"
-            or _effective_ns(r.cur_id()) == ns
+        ns = rid.effective_namespace
+        return lambda r: (
+            r.is_cluster_scoped or r.kind == "ServiceAccount" or r.cur_id().effective_namespace == ns
         )
 
 
@@ -258,26 +227,7 @@ def _accept_all(_: Resource) -> bool:
     return True
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None or isinstance(value, dict | list):
-        return ""
-    return str(value)
-
-
 # -- field spec paths (kustomize's fieldspec filter, without creation) -----------------------------------
-def _split_path(path: str) -> list[str]:
-    """Split a field spec path on ``/``; ``\\/`` escapes a slash."""
-    parts: list[str] = []
-    for piece in path.split("/"):
-        if parts and parts[-1].endswith("\\"):
-            parts[-1] = parts[-1][:-1] + "/" + piece
-        else:
-            parts.append(piece)
-    return parts
-
-
 def _walk(node: Any, parts: list[str], setter: Callable[[Any, Any], None]) -> None:
     """Visit every node at ``parts`` (lists are traversed without consuming a part), calling
     ``setter(holder, key)`` on each; missing fields are skipped."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cmp_to_key
 
-from homeops.kustomize.resource import ResId, Resource
+from homeops.kustomize.resource import ResId, Resource, gvk_string
 
 DEFAULT_ORDER_FIRST = (
     "Namespace",
@@ -43,13 +43,21 @@ def _type_orders(first: Sequence[str], last: Sequence[str]) -> dict[str, int]:
     return orders
 
 
-def _gvk_sort_string(rid: ResId) -> str:
-    return f"{rid.group or '~G'}_{rid.version or '~V'}_{rid.kind or '~K'}"
+_DEFAULT_TYPE_ORDERS = _type_orders(DEFAULT_ORDER_FIRST, DEFAULT_ORDER_LAST)
+
+
+def _gvk_sort_string(group: str, version: str, kind: str) -> str:
+    """kyaml's ``Gvk.legacySortString``, e.g. ``apps_v1_Deployment`` or ``~G_v1_ConfigMap``."""
+    return f"{group or '~G'}_{version or '~V'}_{kind or '~K'}"
+
+
+def gvk_sort_key(group: str, version: str, kind: str) -> tuple[int, str]:
+    """Sort key equivalent to kyaml's ``Gvk.IsLessThan`` (the default kind order, then the GVK)."""
+    return (_DEFAULT_TYPE_ORDERS.get(kind, 0), _gvk_sort_string(group, version, kind))
 
 
 def _id_sort_string(rid: ResId) -> str:
-    gvk = f"{rid.kind or '[noKind]'}.{rid.version or '[noVer]'}.{rid.group or '[noGrp]'}"
-    return f"{gvk}|{rid.namespace or '~X'}|{rid.name or '~N'}"
+    return f"{gvk_string(rid.group, rid.version, rid.kind)}|{rid.namespace or '~X'}|{rid.name or '~N'}"
 
 
 def legacy_sort(
@@ -67,7 +75,8 @@ def legacy_sort(
             oa, ob = orders.get(ia.kind, 0), orders.get(ib.kind, 0)
             if oa != ob:
                 return -1 if oa < ob else 1
-            sa, sb = _gvk_sort_string(ia), _gvk_sort_string(ib)
+            sa = _gvk_sort_string(ia.group, ia.version, ia.kind)
+            sb = _gvk_sort_string(ib.group, ib.version, ib.kind)
             if ia.kind == "Namespace" and ib.kind == "Namespace" and (not ia.group or not ib.group):
                 sa, sb = sb, sa
             return (sa > sb) - (sa < sb)

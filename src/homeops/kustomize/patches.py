@@ -19,7 +19,9 @@ import yaml
 from homeops.errors import BuildError, HomeopsError, Location
 from homeops.kustomize.context import KContext
 from homeops.kustomize.jsonpatch import apply_json6902
-from homeops.kustomize.resource import ResId, ResMap, Resource, split_api_version
+from homeops.kustomize.kyamlpath import go_text
+from homeops.kustomize.resource import ResId, ResMap, Resource, id_string, split_api_version
+from homeops.kustomize.selectors import LabelSelector, SelectorError, parse_label_selector
 from homeops.kustomize.smp import strategic_merge
 from homeops.yaml.loader import load_documents
 from homeops.yaml.nodes import YMap, deep_copy, from_plain
@@ -34,104 +36,37 @@ class _Patch:
     smps: list[YMap]
 
 
-_NOT_NAMESPACEABLE = "_non_namespaceable_"
-_LABEL_REQ = re.compile(
-    r"^\s*(?P<neg>!)?\s*(?P<key>[A-Za-z0-9][-A-Za-z0-9_./]*)\s*"
-    r"(?:(?P<op>==|=|!=)\s*(?P<val>[-A-Za-z0-9_.]*)"
-    r"|\s+(?P<set>in|notin)\s*\((?P<vals>[^()]*)\)"
-    r"|\s*(?P<cmp>[<>])\s*(?P<num>-?[0-9]+))?\s*$"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Requirement:
-    """One term of a Kubernetes label selector: ``key op values``."""
-
-    key: str
-    op: str  # "=", "!=", "in", "notin", "exists", "!", "<", ">"
-    values: tuple[str, ...] = ()
-
-    def matches(self, labels: dict[str, Any]) -> bool:
-        """Whether a label (or annotation) map satisfies this requirement."""
-        has = self.key in labels
-        val = _label_text(labels.get(self.key))
-        if self.op == "exists":
-            return has
-        if self.op == "!":
-            return not has
-        if self.op in ("=", "in"):
-            return has and val in self.values
-        if self.op in ("!=", "notin"):
-            return not has or val not in self.values
-        try:
-            n, limit = int(val), int(self.values[0])
-        except ValueError:
-            return False
-        return has and (n < limit if self.op == "<" else n > limit)
-
-
-def _label_text(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return "" if v is None else str(v)
-
-
-def _split_terms(text: str) -> list[str]:
-    terms, depth, cur = [], 0, ""
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            terms.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    terms.append(cur)
-    return terms
-
-
-def parse_label_selector(text: str) -> list[Requirement]:
-    """Parse Kubernetes label selector syntax (``a=b,c!=d,e in (f,g),h notin (i),j,!k``)."""
-    if not text.strip():
-        return []
-    reqs: list[Requirement] = []
-    for term in _split_terms(text):
-        m = _LABEL_REQ.match(term)
-        if m is None or (m["neg"] and (m["op"] or m["set"] or m["cmp"])):
-            raise ValueError(f"unable to parse requirement: {term.strip()!r}")
-        key = m["key"]
-        if m["neg"]:
-            reqs.append(Requirement(key, "!"))
-        elif m["op"]:
-            reqs.append(Requirement(key, "!=" if m["op"] == "!=" else "=", (m["val"],)))
-        elif m["set"]:
-            vals = tuple(v.strip() for v in m["vals"].split(","))
-            reqs.append(Requirement(key, m["set"], vals))
-        elif m["cmp"]:
-            reqs.append(Requirement(key, m["cmp"], (m["num"],)))
-        else:
-            reqs.append(Requirement(key, "exists"))
-    return reqs
-
-
 @dataclass
 class Selector:
-    """A patch ``target``: group/version/kind/name/namespace regexes (anchored) and label selectors."""
+    """A patch ``target``: group/version/kind/name/namespace regexes (anchored) and label selectors.
+
+    As kustomize, the label and annotation selectors are parsed when a resource passing the id tests is
+    matched against them (a bad selector is only an error then), the label selector first.
+    """
 
     patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
-    labels: list[Requirement] = field(default_factory=list)
-    annotations: list[Requirement] = field(default_factory=list)
+    label_selector: str = ""
+    annotation_selector: str = ""
+    where: Location = field(default_factory=lambda: Location(""))
+    _parsed: dict[str, LabelSelector] = field(default_factory=dict, repr=False)
 
     def _ok(self, name: str, *candidates: str) -> bool:
         pat = self.patterns.get(name)
         return pat is None or any(pat.match(c) for c in candidates)
 
+    def _selector(self, text: str) -> LabelSelector:
+        parsed = self._parsed.get(text)
+        if parsed is None:
+            try:
+                parsed = self._parsed[text] = parse_label_selector(text)
+            except SelectorError as exc:
+                raise BuildError(str(exc), location=self.where) from None
+        return parsed
+
     def matches(self, res: Resource) -> bool:
         """Whether ``res`` is selected (name and namespace match its original or current id)."""
         cur, org = res.cur_id(), res.orig_id()
-        if not self._ok("namespace", _effective_ns(org), _effective_ns(cur)):
+        if not self._ok("namespace", org.effective_namespace, cur.effective_namespace):
             return False
         if not self._ok("name", org.name, cur.name):
             return False
@@ -139,19 +74,13 @@ class Selector:
             self._ok("group", cur.group) and self._ok("version", cur.version) and self._ok("kind", cur.kind)
         ):
             return False
-        return all(r.matches(res.labels()) for r in self.labels) and all(
-            r.matches(res.annotations()) for r in self.annotations
-        )
+        return self._selector(self.label_selector).matches(res.labels()) and self._selector(
+            self.annotation_selector
+        ).matches(res.annotations())
 
     def select(self, resmap: ResMap) -> list[Resource]:
         """The selected resources, in build order."""
         return [r for r in resmap if self.matches(r)]
-
-
-def _effective_ns(rid: ResId) -> str:
-    if rid.is_cluster_scoped:
-        return _NOT_NAMESPACEABLE
-    return rid.namespace or "default"
 
 
 def parse_selector(raw: Any, where: Location) -> Selector:
@@ -160,7 +89,7 @@ def parse_selector(raw: Any, where: Location) -> Selector:
         raise BuildError(
             "'target' must be a map (group, version, kind, name, namespace, ...)", location=where
         )
-    sel = Selector()
+    sel = Selector(where=where)
     for key in ("group", "version", "kind", "name", "namespace"):
         v = raw.get(key)
         if v is None or v == "":
@@ -171,14 +100,12 @@ def parse_selector(raw: Any, where: Location) -> Selector:
             raise BuildError(
                 f"target {key} {v!r} is not a valid regular expression: {exc}", location=where
             ) from None
-    for key, dest in (("labelSelector", sel.labels), ("annotationSelector", sel.annotations)):
+    for key in ("labelSelector", "annotationSelector"):
         v = raw.get(key)
-        if v is None:
-            continue
-        try:
-            dest.extend(parse_label_selector(str(v)))
-        except ValueError as exc:
-            raise BuildError(f"target {key}: {exc}", location=where) from None
+        if isinstance(v, dict | list):
+            raise BuildError(f"target {key} must be a string", location=where)
+    sel.label_selector = go_text(raw.get("labelSelector"))
+    sel.annotation_selector = go_text(raw.get("annotationSelector"))
     return sel
 
 
@@ -246,12 +173,6 @@ def parse_patch(text: str, where: Location, *, json_only: bool = False) -> _Patc
     return _Patch(text, None, [d if isinstance(d, YMap) else YMap(d.items()) for d in docs])
 
 
-def _id_str(api_version: str, kind: str, name: str, namespace: str) -> str:
-    group, version = split_api_version(api_version)
-    gvk = f"{kind or '[noKind]'}.{version or '[noVer]'}.{group or '[noGrp]'}"
-    return f"{gvk}/{name or '[noName]'}.{namespace or '[noNs]'}"
-
-
 def _meta(obj: YMap, field: str) -> str:
     md = obj.get("metadata")
     v = md.get(field) if isinstance(md, dict) else None
@@ -299,7 +220,7 @@ def _find_own_target(resmap: ResMap, patch: YMap, where: Location) -> Resource:
     found = resmap.find_by_any_id(ResId(group, version, kind, name, namespace))
     if len(found) == 1:
         return found[0]
-    rid = _id_str(api_version, kind, name, namespace)
+    rid = id_string(group, version, kind, name, namespace)
     what = "no matches" if not found else "multiple matches"
     raise BuildError(
         f'no resource matches strategic merge patch "{rid}": {what} for Id {rid}; '

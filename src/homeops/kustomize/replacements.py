@@ -17,14 +17,24 @@ Faithful quirks of kustomize worth knowing:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from homeops.errors import BuildError, Location
 from homeops.kustomize.context import KContext
-from homeops.kustomize.resource import CLUSTER_SCOPED_KINDS, ResId, ResMap, Resource
-from homeops.yaml.loader import resolve_plain
+from homeops.kustomize.kyamlpath import (
+    Mistyped,
+    PathError,
+    Slot,
+    go_text,
+    lookup,
+    match_paths,
+    scalar_with_type,
+    split_field_path,
+)
+from homeops.kustomize.resource import ResId, ResMap, Resource, effective_namespace, id_string
+from homeops.kustomize.selectors import SelectorError, matches_label_selector
+from homeops.kustomize.tconfig import is_selected
 from homeops.yaml.nodes import YMap, YSeq, deep_copy
 
 DEFAULT_FIELD_PATH = "metadata.name"
@@ -43,23 +53,20 @@ class IdSelector:
     def is_empty(self) -> bool:
         return not (self.group or self.version or self.kind or self.name or self.namespace)
 
-    def selects(self, rid: ResId) -> bool:
-        """kyaml's ``ResId.IsSelectedBy``: name exact, namespace by effective namespace, gvk by fields."""
+    def selects(self, rid: ResId, rid_namespace: str) -> bool:
+        """kyaml's ``ResId.IsSelectedBy``: name exact, namespace by effective namespace, gvk by fields.
+
+        ``rid_namespace`` is the id's effective namespace as the replacement filter sees it (see
+        ``_select_ids``); the selector, decoded from YAML, never counts as cluster-scoped.
+        """
         if self.name and self.name != rid.name:
             return False
-        if self.namespace and effective_namespace(self.kind, self.namespace) != effective_namespace(
-            rid.kind, rid.namespace
-        ):
+        if self.namespace and effective_namespace(self.namespace) != rid_namespace:
             return False
-        return (
-            (not self.group or self.group == rid.group)
-            and (not self.version or self.version == rid.version)
-            and (not self.kind or self.kind == rid.kind)
-        )
+        return is_selected(rid.group, rid.version, rid.kind, self)
 
     def __str__(self) -> str:
-        gvk = ".".join([self.kind or "[noKind]", self.version or "[noVer]", self.group or "[noGrp]"])
-        return f"{gvk}/{self.name or '[noName]'}.{self.namespace or '[noNs]'}"
+        return id_string(self.group, self.version, self.kind, self.name, self.namespace)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +203,7 @@ def _target(raw: Any, where: Location) -> Target:
     if not isinstance(rejects, list):
         raise BuildError("target reject must be a list of selectors", location=where)
     paths = raw.get("fieldPaths") or []
-    if not isinstance(paths, list):
+    if not isinstance(paths, list) or any(isinstance(p, dict | list) for p in paths):
         raise BuildError("target fieldPaths must be a list of strings", location=where)
     return Target(
         select,
@@ -261,7 +268,7 @@ def _apply_one(resmap: ResMap, repl: Replacement) -> list[Slot]:
     sel, fpath, opts = repl.source
     matches: list[Resource] = []
     for res in resmap:
-        if any(sel.selects(rid) for rid in res.all_ids()):
+        if any(sel.selects(rid, ns) for rid, ns in _select_ids(res)):
             if matches:
                 raise BuildError(f"multiple matches for selector {_source_str(sel, fpath, opts)}")
             matches.append(res)
@@ -310,23 +317,34 @@ def _apply_target(resmap: ResMap, value: Any, target: Target) -> list[Slot]:
             continue
         if any(_matches_meta(res, r) for r in target.reject if r.label_selector or r.annotation_selector):
             continue
-        for rid in res.all_ids():
-            if target.select.rid.selects(rid) and not any(
-                not r.rid.is_empty() and r.rid.selects(rid) for r in target.reject
-            ):
-                for fp in paths:
-                    written.extend(_copy_to(res, fp, value, target.options))
-                break
+        ids = _select_ids(res)
+        if any(target.select.rid.selects(rid, ns) for rid, ns in ids) and not any(
+            not r.rid.is_empty() and r.rid.selects(rid, ns) for r in target.reject for rid, ns in ids
+        ):
+            for fp in paths:
+                written.extend(_copy_to(res, fp, value, target.options))
     return written
 
 
+def _select_ids(res: Resource) -> list[tuple[ResId, str]]:
+    """The ids a replacement selects a resource by, with their effective namespaces.
+
+    kyaml's ``MakeResIds`` builds the current id without looking up its scope, so even a Namespace or a
+    ClusterRole is in ``default`` there; a previous id keeps the effective namespace recorded when the
+    resource was renamed (none for a cluster-scoped type).
+    """
+    cur = res.cur_id()
+    return [(cur, effective_namespace(cur.namespace)), *((p, p.effective_namespace) for p in res.prev_ids)]
+
+
 def _matches_meta(res: Resource, sel: Selector) -> bool:
+    """kustomize's ``matchesAnnoAndLabelSelector``: both selectors are parsed (and may fail) every time."""
     try:
-        return matches_label_selector(sel.annotation_selector, res.annotations()) and matches_label_selector(
-            sel.label_selector, res.labels()
-        )
-    except ValueError as exc:
+        annotations_match = matches_label_selector(sel.annotation_selector, res.annotations())
+        labels_match = matches_label_selector(sel.label_selector, res.labels())
+    except SelectorError as exc:
         raise BuildError(str(exc)) from None
+    return annotations_match and labels_match
 
 
 def _copy_to(res: Resource, fp: str, value: Any, opts: FieldOptions | None) -> list[Slot]:
@@ -353,7 +371,7 @@ def _set_slot(slot: Slot, value: Any, opts: FieldOptions | None) -> None:
         if isinstance(current, dict | list):
             raise BuildError("delimiter option can only be used with scalar nodes")
         parts = ("" if slot.fresh else go_text(current)).split(opts.delimiter)
-        text = go_text(value) if not isinstance(value, dict | list) else ""
+        text = go_text(value)
         if opts.index < 0:
             parts.insert(0, text)
         elif opts.index >= len(parts):
@@ -366,367 +384,4 @@ def _set_slot(slot: Slot, value: Any, opts: FieldOptions | None) -> None:
         slot.set(deep_copy(new_value))
         return
     # A scalar target keeps its type: only the text is copied.
-    text = "" if isinstance(new_value, dict | list) else go_text(new_value)
-    slot.set(scalar_with_type(text, None if slot.fresh else current, fresh=slot.fresh))
-
-
-# -- kyaml field paths ----------------------------------------------------------------------------------
-class PathError(Exception):
-    """A field path cannot be walked (wrong node kind, bad index, bad list selector...)."""
-
-
-class Slot:
-    """A place holding one node: ``parent[key]``. ``fresh`` marks a scalar the walk has just created."""
-
-    __slots__ = ("fresh", "key", "parent")
-
-    def __init__(self, parent: Any, key: Any, fresh: bool = False) -> None:
-        self.parent = parent
-        self.key = key
-        self.fresh = fresh
-
-    def get(self) -> Any:
-        return self.parent[self.key]
-
-    def set(self, value: Any) -> None:
-        self.parent[self.key] = value
-
-
-_NOT_NS = "_non_namespaceable_"
-_GO_INT = re.compile(r"^[+-]?[0-9]+$")
-
-
-def effective_namespace(kind: str, namespace: str) -> str:
-    """kyaml's ``ResId.EffectiveNamespace``: cluster-scoped kinds have none; empty means ``default``."""
-    if kind in CLUSTER_SCOPED_KINDS:
-        return _NOT_NS
-    return namespace if namespace not in ("", "default") else "default"
-
-
-def go_text(value: Any) -> str:
-    """The text of a scalar as go-yaml holds it (``Node.Value``), as near as a decoded value allows."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value != value:
-            return ".nan"
-        if value in (float("inf"), float("-inf")):
-            return ".inf" if value > 0 else "-.inf"
-    return str(value)
-
-
-def _yaml_tag(value: Any) -> str:
-    if value is None:
-        return "!!null"
-    if isinstance(value, bool):
-        return "!!bool"
-    if isinstance(value, int):
-        return "!!int"
-    if isinstance(value, float):
-        return "!!float"
-    return "!!str"
-
-
-class Mistyped(str):
-    """Text held by a scalar whose YAML tag it does not fit (e.g. ``abc`` in an ``!!int`` node).
-
-    kustomize only fails when it decodes the resource for output, so a later replacement may still fix
-    the value; ``apply_replacements`` raises ``message`` if one is left at the end.
-    """
-
-    __slots__ = ("message", "tag")
-
-    def __new__(cls, text: str, tag: str, message: str) -> Mistyped:
-        obj = super().__new__(cls, text)
-        obj.tag = tag
-        obj.message = message
-        return obj
-
-    tag: str
-    message: str
-
-
-def scalar_with_type(text: str, current: Any, *, fresh: bool = False) -> Any:
-    """The value a scalar node of ``current``'s type holds once its text becomes ``text``.
-
-    kustomize copies only the text into an existing scalar; the node keeps its tag, and decoding then
-    fails when the text does not fit it (``cannot decode !!str `x` as a !!int``): such a value comes back
-    as ``Mistyped``. A fresh node has no tag, so the text resolves as a plain scalar would.
-    """
-    if fresh:
-        return resolve_plain(text)
-    tag = current.tag if isinstance(current, Mistyped) else _yaml_tag(current)
-    if tag == "!!str":
-        return text
-    resolved = resolve_plain(text)
-    rtag = _yaml_tag(resolved)
-    if tag == "!!float" and rtag in ("!!int", "!!float"):
-        return float(resolved)
-    if rtag == tag:
-        return resolved
-    message = f"map[string]interface {{}}(nil): yaml: cannot decode {rtag} `{text}` as a {tag}"
-    return Mistyped(text, tag, message)
-
-
-def split_field_path(path: str) -> list[str]:
-    """kyaml's SmarterPathSplitter on ``.``: ``\\.`` escapes a dot, ``[a=b.c]`` stays one part."""
-    raw = path.split(".")
-    if len(raw) > 1 and raw[0] == "":
-        raw = raw[1:]
-    parts: list[str] = [raw[0]]
-    for piece in raw[1:]:
-        if parts[-1].endswith("\\"):
-            parts[-1] = parts[-1][:-1] + "." + piece
-        else:
-            parts.append(piece)
-    result: list[str] = []
-    i = 0
-    while i < len(parts):
-        elem = parts[i]
-        if elem.startswith("[") and not elem.endswith("]"):
-            bracketed = [elem]
-            while i < len(parts) - 1:
-                i += 1
-                bracketed.append(parts[i])
-                if parts[i].endswith("]"):
-                    break
-            joined = ".".join(bracketed)
-            result.append(joined if "=" in joined else joined.strip("[]"))
-        else:
-            result.append(elem)
-        i += 1
-    return result
-
-
-def _split_index(part: str) -> tuple[str, str]:
-    inner = part[1:-1]
-    if "=" not in inner:
-        raise PathError("list path element must contain fieldName=fieldValue for element to match")
-    name, _, value = inner.partition("=")
-    return name, value
-
-
-def _kind_name(node: Any) -> str:
-    return (
-        "MappingNode"
-        if isinstance(node, dict)
-        else "SequenceNode"
-        if isinstance(node, list)
-        else "ScalarNode"
-    )
-
-
-def lookup(node: Any, parts: list[str]) -> tuple[Any] | None:
-    """kyaml's PathGetter without create: ``(value,)`` at the path, or None when it is missing."""
-    done: list[str] = []
-    for part in (p.strip() for p in parts):
-        if not part:
-            continue
-        is_elem = part.startswith("[") and part.endswith("]")
-        name, value = _split_index(part) if is_elem else ("", "")
-        if node is None:
-            return None
-        if _GO_INT.match(part) or part == "-" or is_elem:
-            if not isinstance(node, list):
-                raise PathError(
-                    f"wrong Node Kind for {'.'.join(done)} expected: SequenceNode was {_kind_name(node)}"
-                )
-            if part == "-":
-                if not node:
-                    return None
-                node = node[-1]
-            elif is_elem:
-                node = _first_element(node, name, value)
-                if node is None:
-                    return None
-                node = node[0]
-            else:
-                idx = int(part)
-                if idx < 0:
-                    raise PathError(f"array index {idx} cannot be negative")
-                if idx >= len(node):
-                    return None
-                node = node[idx]
-            continue
-        if not isinstance(node, dict):
-            raise PathError(
-                f"wrong Node Kind for {'.'.join(done)} expected: MappingNode was {_kind_name(node)}"
-            )
-        if part not in node:
-            return None
-        done.append(part)
-        node = node[part]
-    return (node,)
-
-
-def _first_element(seq: list[Any], name: str, value: str) -> tuple[Any] | None:
-    for elem in seq:
-        if not name:
-            if not isinstance(elem, dict | list) and go_text(elem) == value:
-                return (elem,)
-        elif isinstance(elem, dict) and name in elem and go_text(elem[name]) == value:
-            return (elem,)
-    return None
-
-
-def _match_text(node: Any) -> str:
-    return "null" if node is None else go_text(node) if not isinstance(node, dict | list) else ""
-
-
-def _new_node(next_part: str, create: str) -> Any:
-    if (next_part.startswith("[") and next_part.endswith("]")) or (
-        _GO_INT.match(next_part) and int(next_part) >= 0
-    ):
-        return YSeq()
-    if next_part == "":
-        return YMap() if create == "map" else YSeq() if create == "seq" else None
-    return YMap()
-
-
-def match_paths(root: YMap, parts: list[str], create: str | None) -> list[Slot]:
-    """kyaml's PathMatcher: every place matching ``parts`` (``[k=regex]``, ``*``, indexes, fields).
-
-    With ``create`` (``"scalar"``, ``"map"`` or ``"seq"``: the kind of the value to write), missing fields
-    and unmatched list entries are created as kustomize creates them.
-    """
-    holder: list[Any] = [root]
-    out: list[Slot] = []
-    _walk(Slot(holder, 0), parts, create, out)
-    return out
-
-
-def _elements(slot: Slot) -> list[Any]:
-    node = slot.get()
-    if node is None:
-        return []
-    if not isinstance(node, list):
-        raise PathError(f"wrong node kind: expected SequenceNode but got {_kind_name(node)}")
-    return node
-
-
-def _walk(slot: Slot, parts: list[str], create: str | None, out: list[Slot]) -> None:
-    if not parts:
-        out.append(slot)
-        return
-    part, rest = parts[0], parts[1:]
-    nxt = rest[0] if rest else ""
-    if _GO_INT.match(part) and int(part) >= 0:
-        elems = _elements(slot)
-        idx = int(part)
-        fresh = False
-        if len(elems) == idx and create is not None:
-            elems = _ensure_seq(slot)
-            elems.append(_new_node(nxt, create))
-            fresh = not rest and create == "scalar"
-        if len(elems) < idx + 1:
-            raise PathError(f"index {idx} specified but only {len(elems)} elements found")
-        _walk(Slot(elems, idx, fresh), rest, create, out)
-    elif part.startswith("[") and part.endswith("]"):
-        _walk_seq(slot, part, rest, create, out)
-    elif part == "*":
-        elems = _elements(slot)
-        for i in range(len(elems)):
-            _walk(Slot(elems, i), rest, create, out)
-    else:
-        node = slot.get()
-        if node is None and create is not None:
-            node = YMap()
-            slot.set(node)
-        if node is None:
-            return
-        if not isinstance(node, dict):
-            raise PathError(f"wrong Node Kind for {part} expected: MappingNode was {_kind_name(node)}")
-        if part in node:
-            _walk(Slot(node, part), rest, create, out)
-        elif create is not None:
-            node[part] = _new_node(nxt, create)
-            _walk(Slot(node, part, not rest and create == "scalar"), rest, create, out)
-
-
-def _ensure_seq(slot: Slot) -> list[Any]:
-    node = slot.get()
-    if node is None:
-        node = YSeq()
-        slot.set(node)
-    return node  # type: ignore[no-any-return]
-
-
-def _walk_seq(slot: Slot, part: str, rest: list[str], create: str | None, out: list[Slot]) -> None:
-    name, pattern = _split_index(part)
-    try:
-        regex = re.compile(pattern)
-    except re.error as exc:
-        raise PathError(f"error parsing regexp: {exc}") from None
-    for attempt in range(2):
-        elems = _elements(slot)
-        before = len(out)
-        for i, elem in enumerate(elems):
-            if not name:
-                if regex.search(_match_text(elem)):
-                    out.append(Slot(elems, i, attempt == 1 and create == "scalar" and not rest))
-            elif isinstance(elem, dict) and name in elem and regex.search(_match_text(elem[name])):
-                _walk(Slot(elems, i), rest, create, out)
-        if len(out) > before or create is None or attempt == 1:
-            return
-        new_value = resolve_plain(pattern)
-        _ensure_seq(slot).append(new_value if not name else YMap([(name, new_value)]))
-
-
-# -- label selectors (k8s labels.Parse) ---------------------------------------------------------------
-_REQ = re.compile(
-    r"^\s*(!)?\s*([^\s!=<>,()]+)\s*(?:(==|=|!=|<|>)\s*([^\s,()]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$"
-)
-
-
-def _split_requirements(selector: str) -> list[str]:
-    parts: list[str] = []
-    depth = 0
-    cur = ""
-    for ch in selector:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    parts.append(cur)
-    return parts
-
-
-def matches_label_selector(selector: str, labels: dict[str, Any]) -> bool:
-    """Whether ``labels`` satisfy a Kubernetes label selector string (empty selects everything)."""
-    if not selector.strip():
-        return True
-    for req in _split_requirements(selector):
-        m = _REQ.match(req)
-        if not m:
-            raise ValueError(f"unable to parse requirement: {req.strip()!r} in selector {selector!r}")
-        neg, key, op, val, set_op, set_vals = m.groups()
-        present = key in labels
-        have = go_text(labels[key]) if present else ""
-        if neg:
-            ok = not present and op is None and set_op is None
-        elif set_op:
-            values = {v.strip() for v in set_vals.split(",")}
-            ok = (present and have in values) if set_op == "in" else (not present or have not in values)
-        elif op in ("=", "=="):
-            ok = present and have == val
-        elif op == "!=":
-            ok = not present or have != val
-        elif op in ("<", ">"):
-            try:
-                ok = present and (int(have) < int(val) if op == "<" else int(have) > int(val))
-            except ValueError:
-                ok = False
-        else:
-            ok = present
-        if not ok:
-            return False
-    return True
+    slot.set(scalar_with_type(go_text(new_value), None if slot.fresh else current, fresh=slot.fresh))

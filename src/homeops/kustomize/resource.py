@@ -13,38 +13,57 @@ from typing import Any
 
 from homeops.yaml.nodes import Pos, YMap
 
-CLUSTER_SCOPED_KINDS = frozenset(
-    {
-        "APIService",
-        "CertificateSigningRequest",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "ComponentStatus",
-        "CSIDriver",
-        "CSINode",
-        "CustomResourceDefinition",
-        "FlowSchema",
-        "IngressClass",
-        "MutatingWebhookConfiguration",
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "PodSecurityPolicy",
-        "PriorityClass",
-        "PriorityLevelConfiguration",
-        "RuntimeClass",
-        "SelfSubjectAccessReview",
-        "SelfSubjectRulesReview",
-        "StorageClass",
-        "SubjectAccessReview",
-        "TokenReview",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "ValidatingWebhookConfiguration",
-        "VolumeAttachment",
-    }
+# Resource types that kustomize's built-in schema (Kubernetes v1.21.2, plus kyaml's precomputed scopes) knows
+# as cluster-scoped, by apiVersion and kind: openapi.IsCertainlyClusterScoped. Any other type, a custom
+# ``example.com/v1`` Namespace or a ``flowcontrol.apiserver.k8s.io/v1`` FlowSchema alike, is namespaced.
+_WEBHOOKS = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
+_CLUSTER_SCOPED_BY_VERSION: dict[str, tuple[str, ...]] = {
+    "admissionregistration.k8s.io/v1": _WEBHOOKS,
+    "admissionregistration.k8s.io/v1beta1": _WEBHOOKS,
+    "apiextensions.k8s.io/v1": ("CustomResourceDefinition",),
+    "apiextensions.k8s.io/v1beta1": ("CustomResourceDefinition",),
+    "apiregistration.k8s.io/v1": ("APIService",),
+    "apiregistration.k8s.io/v1beta1": ("APIService",),
+    "certificates.k8s.io/v1": ("CertificateSigningRequest",),
+    "certificates.k8s.io/v1beta1": ("CertificateSigningRequest",),
+    "flowcontrol.apiserver.k8s.io/v1beta1": ("FlowSchema", "PriorityLevelConfiguration"),
+    "networking.k8s.io/v1": ("IngressClass",),
+    "networking.k8s.io/v1beta1": ("IngressClass",),
+    "node.k8s.io/v1": ("RuntimeClass",),
+    "node.k8s.io/v1beta1": ("RuntimeClass",),
+    "policy/v1beta1": ("PodSecurityPolicy",),
+    "rbac.authorization.k8s.io/v1": ("ClusterRole", "ClusterRoleBinding"),
+    "rbac.authorization.k8s.io/v1beta1": ("ClusterRole", "ClusterRoleBinding"),
+    "scheduling.k8s.io/v1": ("PriorityClass",),
+    "scheduling.k8s.io/v1beta1": ("PriorityClass",),
+    "storage.k8s.io/v1": ("CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"),
+    "storage.k8s.io/v1beta1": ("CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"),
+    "v1": ("ComponentStatus", "Namespace", "Node", "NodeProxyOptions", "PersistentVolume"),
+}
+CLUSTER_SCOPED_TYPES: frozenset[tuple[str, str]] = frozenset(
+    (api_version, kind) for api_version, kinds in _CLUSTER_SCOPED_BY_VERSION.items() for kind in kinds
 )
-"""Kinds that kustomize's built-in schema knows as cluster-scoped. Everything else counts as namespaced."""
+"""(apiVersion, kind) pairs kustomize knows as cluster-scoped; every other type counts as namespaced."""
+
+NOT_NAMESPACEABLE = "_non_namespaceable_"
+"""kyaml's effective namespace of a cluster-scoped id (``resid.TotallyNotANamespace``)."""
+
+
+def is_cluster_scoped_type(api_version: str, kind: str) -> bool:
+    """kyaml's ``openapi.IsCertainlyClusterScoped`` for the built-in schema: by apiVersion and kind."""
+    return (api_version, kind) in CLUSTER_SCOPED_TYPES
+
+
+def join_api_version(group: str, version: str) -> str:
+    """kyaml's ``Gvk.ApiVersion``: ``group/version``, or ``version`` alone for the core group."""
+    return f"{group}/{version}" if group else version
+
+
+def effective_namespace(namespace: str, cluster_scoped: bool = False) -> str:
+    """kyaml's ``ResId.EffectiveNamespace``: none for cluster-scoped ids, ``default`` for an empty one."""
+    if cluster_scoped:
+        return NOT_NAMESPACEABLE
+    return namespace if namespace not in ("", "default") else "default"
 
 
 def split_api_version(api_version: str) -> tuple[str, str]:
@@ -53,6 +72,16 @@ def split_api_version(api_version: str) -> tuple[str, str]:
     if sep:
         return group, version
     return "", api_version
+
+
+def gvk_string(group: str, version: str, kind: str) -> str:
+    """kyaml's ``Gvk.String()``, e.g. ``Deployment.v1.apps`` or ``ConfigMap.[noVer].[noGrp]``."""
+    return f"{kind or '[noKind]'}.{version or '[noVer]'}.{group or '[noGrp]'}"
+
+
+def id_string(group: str, version: str, kind: str, name: str, namespace: str) -> str:
+    """kyaml's ``ResId.String()``, e.g. ``ConfigMap.v1.[noGrp]/settings.[noNs]``."""
+    return f"{gvk_string(group, version, kind)}/{name or '[noName]'}.{namespace or '[noNs]'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +95,23 @@ class ResId:
     namespace: str = ""
 
     @property
+    def api_version(self) -> str:
+        """``group/version`` (``version`` alone for the core group)."""
+        return join_api_version(self.group, self.version)
+
+    @property
     def is_cluster_scoped(self) -> bool:
-        return self.kind in CLUSTER_SCOPED_KINDS
+        """Whether kustomize knows the id's type (apiVersion and kind) as cluster-scoped."""
+        return is_cluster_scoped_type(self.api_version, self.kind)
+
+    @property
+    def effective_namespace(self) -> str:
+        """kyaml's ``EffectiveNamespace``: ``_non_namespaceable_`` if cluster-scoped, empty -> ``default``."""
+        return effective_namespace(self.namespace, self.is_cluster_scoped)
+
+    def kyaml_str(self) -> str:
+        """The id as kustomize prints it in messages: ``Kind.version.group/name.namespace`` with fillers."""
+        return id_string(self.group, self.version, self.kind, self.name, self.namespace)
 
     def gvk_str(self) -> str:
         """kustomize's GVK string, e.g. ``apps_v1_Deployment`` or ``~G_v1_ConfigMap``."""
@@ -85,23 +129,26 @@ class ResId:
             other.name,
         ):
             return False
-        return _ns_key(self) == _ns_key(other)
+        return self.effective_namespace == other.effective_namespace
 
     def __str__(self) -> str:
         ns = self.namespace or ("" if self.is_cluster_scoped else "[noNs]")
         return f"{self.kind}.{self.version}.{self.group}/{self.name}.{ns}".replace("..", ".")
 
 
-def _ns_key(rid: ResId) -> str:
-    if rid.is_cluster_scoped:
-        return ""
-    return rid.namespace or "default"
-
-
 class Resource:
     """One object in a build, with kustomize's bookkeeping."""
 
-    __slots__ = ("behavior", "needs_hash", "obj", "origin", "prev_ids", "refby")
+    __slots__ = (
+        "behavior",
+        "name_prefixes",
+        "name_suffixes",
+        "needs_hash",
+        "obj",
+        "origin",
+        "prev_ids",
+        "refby",
+    )
 
     def __init__(self, obj: YMap, origin: Pos | None = None) -> None:
         self.obj = obj
@@ -110,6 +157,10 @@ class Resource:
         self.behavior = ""  # generators: "create", "merge" or "replace"; "" for plain resources
         self.needs_hash = False  # a generator asked for the content-hash name suffix
         self.refby: list[ResId] = []
+        # namePrefix/nameSuffix values applied to the name, innermost kustomization first (kustomize's
+        # prefixes/suffixes build annotations); name references use them to tell candidates apart
+        self.name_prefixes: list[str] = []
+        self.name_suffixes: list[str] = []
 
     # -- accessors ---------------------------------------------------------------------------------
     @property
@@ -150,6 +201,11 @@ class Resource:
         v = md.get("namespace") if isinstance(md, dict) else None
         return v if isinstance(v, str) else ""
 
+    @property
+    def is_cluster_scoped(self) -> bool:
+        """Whether kustomize knows the resource's type (apiVersion and kind) as cluster-scoped."""
+        return is_cluster_scoped_type(self.api_version, self.kind)
+
     def cur_id(self) -> ResId:
         g, v = split_api_version(self.api_version)
         return ResId(g, v, self.kind, self.name, self.namespace)
@@ -189,6 +245,8 @@ class Resource:
         r.behavior = self.behavior
         r.needs_hash = self.needs_hash
         r.refby = list(self.refby)
+        r.name_prefixes = list(self.name_prefixes)
+        r.name_suffixes = list(self.name_suffixes)
         return r
 
     def __repr__(self) -> str:

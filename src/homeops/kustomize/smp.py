@@ -20,6 +20,7 @@ from typing import Any, Final
 
 import yaml
 from homeops.errors import BuildError
+from homeops.kustomize.kyamlpath import go_text, node_kind
 from homeops.kustomize.openapi import Schema, schema_for
 from homeops.yaml.nodes import YMap, YSeq, deep_copy, to_plain
 
@@ -63,21 +64,9 @@ def _null(v: Any) -> bool:
     return v is MISSING or v is None
 
 
-def _kind(v: Any) -> str:
-    if isinstance(v, dict):
-        return "MappingNode"
-    if isinstance(v, list):
-        return "SequenceNode"
-    return "ScalarNode"
-
-
 def _text(v: Any) -> str:
-    """The text of a scalar node as kyaml compares it ("" for maps and lists)."""
-    if isinstance(v, dict | list) or v is None or v is MISSING:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
+    """The text of a scalar node as kyaml compares it ("" for maps, lists and missing nodes)."""
+    return "" if v is MISSING else go_text(v)
 
 
 def _from_text(text: str) -> Any:
@@ -107,9 +96,9 @@ def _get_schema(dest: Any, origin: Any, schema: Schema | None) -> Schema | None:
 
 def _check_kinds(kind: str, *sources: Any) -> None:
     for src in sources:
-        if not _null(src) and _kind(src) != kind:
+        if not _null(src) and node_kind(src) != kind:
             raise SmpError(
-                f"wrong node kind: expected {kind} but got {_kind(src)}: node contents:\n{_dump(src)}"
+                f"wrong node kind: expected {kind} but got {node_kind(src)}: node contents:\n{_dump(src)}"
             )
 
 
@@ -126,7 +115,7 @@ def _walk(dest: Any, origin: Any, schema: Schema | None) -> Any:
     first = dest if not _null(dest) else origin
     if _null(first):
         return _walk_map(dest, origin, schema)
-    kind = _kind(first)
+    kind = node_kind(first)
     _check_kinds(kind, dest, origin)
     if kind == "MappingNode":
         return _walk_map(dest, origin, schema)
@@ -316,10 +305,10 @@ def _field_matches(elem: Any, name: str, value: str) -> bool:
         return False
     if name == "":
         if isinstance(elem, dict | list):
-            raise SmpError(f"wrong node kind: expected ScalarNode but got {_kind(elem)}")
+            raise SmpError(f"wrong node kind: expected ScalarNode but got {node_kind(elem)}")
         return _text(elem) == value
     if not isinstance(elem, dict):
-        raise SmpError(f"wrong node kind: expected MappingNode but got {_kind(elem)}")
+        raise SmpError(f"wrong node kind: expected MappingNode but got {node_kind(elem)}")
     return name in elem and (value == "" or _text(elem[name]) == value)
 
 
@@ -403,7 +392,7 @@ def _append_list_node(dst: list[Any], src: list[Any], keys: list[str]) -> None:
         v: list[str] = []
         for key in keys:
             if elem is not None and not isinstance(elem, dict):
-                raise SmpError(f"wrong node kind: expected MappingNode but got {_kind(elem)}")
+                raise SmpError(f"wrong node kind: expected MappingNode but got {node_kind(elem)}")
             if elem is None or key not in elem:
                 dst.append(elem)
                 continue

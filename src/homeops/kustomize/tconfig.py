@@ -11,9 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Protocol
 
 from homeops.errors import BuildError, Location
+from homeops.kustomize.ordering import gvk_sort_key
+from homeops.kustomize.resource import gvk_string
+
+__all__ = [
+    "ConflictingFieldSpecs",
+    "FieldSpec",
+    "GvkSelector",
+    "NameBackRef",
+    "TransformerConfig",
+    "gvk_sort_key",
+    "gvk_string",
+    "is_selected",
+    "merge_back_refs",
+    "merge_field_specs",
+    "parse_field_spec",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,48 +56,18 @@ class NameBackRef:
     referrers: tuple[FieldSpec, ...] = ()
 
 
-# kustomize orders GVKs with some kinds first and webhook configurations last (resid.Gvk.IsLessThan).
-_ORDER_FIRST = (
-    "Namespace",
-    "ResourceQuota",
-    "StorageClass",
-    "CustomResourceDefinition",
-    "ServiceAccount",
-    "PodSecurityPolicy",
-    "Role",
-    "ClusterRole",
-    "RoleBinding",
-    "ClusterRoleBinding",
-    "ConfigMap",
-    "Secret",
-    "Endpoints",
-    "Service",
-    "LimitRange",
-    "PriorityClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "Deployment",
-    "StatefulSet",
-    "CronJob",
-    "PodDisruptionBudget",
-)
-_ORDER_LAST = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
-_TYPE_ORDER = {k: i - len(_ORDER_FIRST) for i, k in enumerate(_ORDER_FIRST)} | {
-    k: i + 1 for i, k in enumerate(_ORDER_LAST)
-}
+class GvkSelector(Protocol):
+    """Anything with a group, a version and a kind (a FieldSpec, a NameBackRef, a ResId...)."""
+
+    @property
+    def group(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
 
 
-def gvk_sort_key(group: str, version: str, kind: str) -> tuple[int, str]:
-    """Sort key equivalent to kustomize's ``Gvk.IsLessThan``."""
-    return (_TYPE_ORDER.get(kind, 0), f"{group or '~G'}_{version or '~V'}_{kind or '~K'}")
-
-
-def gvk_string(group: str, version: str, kind: str) -> str:
-    """kustomize's ``Gvk.String()``, e.g. ``Deployment.[noVer].[noGrp]``."""
-    return f"{kind or '[noKind]'}.{version or '[noVer]'}.{group or '[noGrp]'}"
-
-
-def is_selected(group: str, version: str, kind: str, selector: FieldSpec | NameBackRef) -> bool:
+def is_selected(group: str, version: str, kind: str, selector: GvkSelector) -> bool:
     """True if the selector's non-empty group/version/kind all equal the given ones (``Gvk.IsSelected``)."""
     return (
         (not selector.group or selector.group == group)

@@ -13,6 +13,7 @@ from homeops.errors import BuildError
 from homeops.kustomize.context import KContext
 from homeops.kustomize.fieldpath import CreateKind
 from homeops.kustomize.images import apply_images
+from homeops.kustomize.kyamlpath import go_text
 from homeops.kustomize.labels import apply_common_annotations, apply_common_labels, apply_labels
 from homeops.kustomize.resource import ResMap, Resource
 from homeops.kustomize.tconfig import gvk_string, is_selected
@@ -24,7 +25,6 @@ from homeops.kustomize.txcommon import (
     expect_str,
     orig_selected,
     record_rename,
-    scalar_text,
 )
 
 __all__ = [
@@ -69,7 +69,7 @@ def apply_namespace(resmap: ResMap, value: Any, ctx: KContext) -> None:
             for fs in ctx.tconfig.namespace
             if fs.path != "metadata/namespace" and (res.api_version == "v1" or fs.path != "metadata/name")
         ]
-        if not is_cluster_scoped(res):
+        if not res.is_cluster_scoped:
             res.set_namespace(namespace)  # records the previous id itself
         before = res.cur_id()
         if res.kind in _ROLE_BINDINGS:
@@ -87,19 +87,6 @@ def apply_namespace(resmap: ResMap, value: Any, ctx: KContext) -> None:
                 f"namespace transformation produces ID conflict: {[str(r.cur_id()) for r in matches]}",
                 location=where,
             )
-
-
-_BUILTIN_GROUPS = ("", "policy", "extensions")
-
-
-def is_cluster_scoped(res: Resource) -> bool:
-    """Whether kustomize's built-in schema knows the resource's type as cluster-scoped.
-
-    That schema is keyed by apiVersion and kind, so a custom ``example.com/v1`` Namespace is namespaced.
-    """
-    group = res.group
-    builtin = group in _BUILTIN_GROUPS or group.endswith("k8s.io")
-    return builtin and res.cur_id().is_cluster_scoped
 
 
 def _set_default_subjects(res: Resource, namespace: str, where: Any) -> None:
@@ -148,9 +135,7 @@ def _prefix_suffix(resmap: ResMap, prefix: Any, suffix: Any, ctx: KContext) -> N
     where = ctx.field_location("namePrefix" if pre else "nameSuffix")
 
     def setter(current: Any) -> Any:
-        if isinstance(current, dict | list):
-            current = None
-        return f"{pre}{scalar_text(current)}{suf}"
+        return f"{pre}{go_text(current)}{suf}"  # a mapping or a list counts as empty
 
     for res in resmap:
         oid = res.orig_id()
@@ -160,6 +145,11 @@ def _prefix_suffix(resmap: ResMap, prefix: Any, suffix: Any, ctx: KContext) -> N
             if not orig_selected(res, fs):
                 continue
             before = res.cur_id()
+            if fs.path == "metadata/name":  # kustomize records the affixes once per such spec
+                if pre:
+                    res.name_prefixes.append(pre)
+                if suf:
+                    res.name_suffixes.append(suf)
             apply_spec(res, fs, setter, CreateKind.SCALAR, where)
             if fs.path == "metadata/name":
                 record_rename(res, before)
@@ -193,7 +183,7 @@ def apply_replicas(resmap: ResMap, value: Any, ctx: KContext) -> None:
             count = 0
         if isinstance(count, bool) or not isinstance(count, int):
             raise BuildError(
-                f"invalid Kustomization: replicas[].count must be an integer, not {scalar_text(count)!r}",
+                f"invalid Kustomization: replicas[].count must be an integer, not {go_text(count)!r}",
                 location=ctx.where(entry, "count"),
             )
         _apply_replica(resmap, name, count, ctx, where)

@@ -8,6 +8,7 @@ from typing import Any
 from homeops.errors import BuildError, Location
 from homeops.kustomize.context import KContext
 from homeops.kustomize.fieldpath import CreateKind, FieldPathError, SetFn, apply_fieldspec
+from homeops.kustomize.kyamlpath import go_text, node_kind
 from homeops.kustomize.resource import ResId, Resource
 from homeops.kustomize.tconfig import FieldSpec, is_selected
 
@@ -17,24 +18,6 @@ class NodeKindError(ValueError):
 
     def __init__(self, expected: str, got: Any) -> None:
         super().__init__(f"wrong node kind: expected {expected} but got {node_kind(got)}")
-
-
-def node_kind(value: Any) -> str:
-    """The YAML node kind of a value, in kyaml's words."""
-    if isinstance(value, dict):
-        return "MappingNode"
-    if isinstance(value, list):
-        return "SequenceNode"
-    return "ScalarNode"
-
-
-def scalar_text(value: Any) -> str:
-    """The text of a scalar as YAML would hold it (``true``, ``12``, ``1.5``; null is empty)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def apply_spec(
@@ -80,12 +63,15 @@ def expect_str_map(value: Any, what: str, ctx: KContext) -> dict[str, str]:
     for k, v in value.items():
         if not isinstance(v, str):
             raise BuildError(
-                f"invalid Kustomization: {what}.{k} must be a string, not {scalar_text(v) or 'null'}"
-                " (quote it)",
+                f"invalid Kustomization: {what}.{k} must be a string, not {_shown(v)} (quote it)",
                 location=ctx.where(value, k),
             )
         out[str(k)] = v
     return out
+
+
+def _shown(value: Any) -> str:
+    return node_kind(value) if isinstance(value, dict | list) else go_text(value) or "null"
 
 
 def expect_list(value: Any, what: str, ctx: KContext) -> list[Any]:

@@ -81,10 +81,12 @@ class CoreSchemas:
 
     version: str
     directory: Path
-    _definitions: dict[str, Any] | None = None
-    _index: dict[GroupVersionKind, str] = field(default_factory=dict)
-    _registry: jsonschema_rs.Registry | None = None
-    _validators: dict[GroupVersionKind, jsonschema_rs.Validator] = field(default_factory=dict)
+    _definitions: dict[str, Any] | None = field(default=None, init=False, repr=False)
+    _index: dict[GroupVersionKind, str] = field(default_factory=dict, init=False, repr=False)
+    _registry: jsonschema_rs.Registry | None = field(default=None, init=False, repr=False)
+    _validators: dict[GroupVersionKind, jsonschema_rs.Validator] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     @classmethod
     def load(

@@ -12,9 +12,10 @@ And what the API server does that the script does not (to avoid false positives)
 - a schema with ``x-kubernetes-preserve-unknown-fields: true`` keeps unknown fields (no
   ``additionalProperties: false``);
 - ``x-kubernetes-int-or-string: true`` without its own ``anyOf`` accepts an integer or a string;
-- ``nullable: true`` accepts null.
+- ``nullable: true`` accepts null, and so does every optional field: the API server prunes null fields
+  of custom resources instead of rejecting them (``postBuild:`` left empty is not an error).
 
-:func:`relax_schema` applies the last two to schemas read from a location (already converted by the script).
+:func:`relax_schema` applies the last three to schemas read from a location (already converted by the script).
 """
 
 from __future__ import annotations
@@ -60,17 +61,29 @@ def _allow_null(schema: dict[str, Any]) -> None:
         schema["type"] = [kind, "null"]
     elif isinstance(kind, list) and "null" not in kind:
         schema["type"] = [*kind, "null"]
+    elif kind is None:
+        for key in ("anyOf", "oneOf"):
+            branches = schema.get(key)
+            if isinstance(branches, list) and {"type": "null"} not in branches:
+                schema[key] = [*branches, {"type": "null"}]
     enum = schema.get("enum")
     if isinstance(enum, list) and None not in enum:
         schema["enum"] = [*enum, None]
 
 
 def _relax(schema: dict[str, Any]) -> None:
-    if schema.get("nullable") is True:
-        _allow_null(schema)
     if schema.get("x-kubernetes-int-or-string") is True and not any(k in schema for k in _SCHEMA_LISTS):
         schema.pop("type", None)
         schema.update(_INT_OR_STRING)
+    if schema.get("nullable") is True:
+        _allow_null(schema)
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        required = schema.get("required")
+        needed = set(required) if isinstance(required, list) else set()
+        for name, sub in properties.items():
+            if name not in needed and isinstance(sub, dict):
+                _allow_null(sub)
 
 
 def _convert(schema: dict[str, Any], root: bool) -> dict[str, Any]:

@@ -146,7 +146,7 @@ def _lookup_url(url: str, *, allow_network: bool, cache_dir: Path | None) -> Loo
     if not allow_network:
         return Lookup(LookupStatus.NOT_FETCHED, url, reason="the network is not allowed")
     try:
-        with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT_SECONDS) as response:
             data = response.read(MAX_SCHEMA_BYTES + 1)
     except urllib.error.HTTPError as exc:
         if exc.code == 404:

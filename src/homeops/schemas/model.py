@@ -1,7 +1,7 @@
 """What schema validation reports: findings with the object, the field path and the field's position.
 
 A field path is written the way people read Kubernetes objects: ``spec.template.spec.containers[0].image``.
-Keys that are not plain words (``app.kubernetes.io/name``) are quoted: ``metadata.labels["app.kubernetes.io/name"]``.
+Keys that are not plain words are quoted: ``metadata.labels["app.kubernetes.io/name"]``.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ SCHEMA_MISSING = "HO-SCHEMA-MISSING"
 SCHEMA_NOT_FETCHED = "HO-SCHEMA-NOT-FETCHED"
 """A URL schema location might hold the schema but the network is disabled (and nothing is cached)."""
 
-SCHEMA_FETCH_FAILED = "HO-SCHEMA-FETCH"
-"""A schema location could not be read (network error, invalid JSON)."""
+SCHEMA_FETCH_FAILED = "HO-SCHEMA-UNREADABLE"
+"""A schema could not be read or compiled (network error, invalid JSON, unsupported regex)."""
 
 SCHEMA_PLACEHOLDER = "HO-SCHEMA-VAR"
 """A field holds a Flux ``${VAR}`` placeholder whose type can only be checked after substitution."""
@@ -132,7 +132,7 @@ def format_path(path: Sequence[str | int]) -> str:
 
 
 def locate(obj: Any, path: Sequence[str | int]) -> Pos | None:
-    """Position of the deepest node of ``path`` that exists in ``obj`` (the object's own position at worst)."""
+    """Position of the deepest node of ``path`` that exists in ``obj`` (at worst the object's own)."""
     node = obj
     pos: Pos | None = obj.pos if isinstance(obj, YMap | YSeq) else None
     for part in path:

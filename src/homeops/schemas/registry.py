@@ -62,14 +62,14 @@ class _Resolved:
 
 @dataclass
 class SchemaRegistry:
-    """Finds the schema of each object's kind and validates objects against it (create with :meth:`create`)."""
+    """Finds the schema of each object's kind and validates objects against it (see :meth:`create`)."""
 
     core: CoreSchemas
     crds: dict[GroupVersionKind, dict[str, Any]]
     locations: list[SchemaLocation]
     allow_network: bool = False
     cache_dir: Path | None = None
-    _resolved: dict[GroupVersionKind, _Resolved] = field(default_factory=dict)
+    _resolved: dict[GroupVersionKind, _Resolved] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def create(
@@ -80,7 +80,7 @@ class SchemaRegistry:
         cache_dir: Path | None = None,
         repo_crds: Iterable[YMap] = (),
     ) -> SchemaRegistry:
-        """A registry for ``kubernetes_version`` (``latest``, ``1.33``...), the repository's CRDs and locations.
+        """A registry for ``kubernetes_version`` (``latest``, ``1.33``...), repository CRDs and locations.
 
         Raises UsageError for an unknown Kubernetes version (listing the available ones) or a bad location.
         ``repo_crds`` may hold any objects: only CustomResourceDefinitions are used.
@@ -103,7 +103,7 @@ class SchemaRegistry:
         return self._resolve(gvk).source
 
     def validate(self, obj: YMap) -> list[SchemaFinding]:
-        """Validate one object: schema errors, or a warning when its kind has no schema. Sorted by position."""
+        """Validate one object: schema errors, or a warning when its kind has no schema; by position."""
         ref = describe_object(obj)
         gvk = object_gvk(obj)
         if gvk is None:
@@ -124,7 +124,7 @@ class SchemaRegistry:
                     Severity.WARNING,
                     resolved.message,
                     ref,
-                    pos=obj.pos,
+                    pos=getattr(obj, "pos", None),
                     hint=resolved.hint,
                 )
             ]
@@ -162,7 +162,9 @@ class SchemaRegistry:
                 failed.append(f"{found.source}: {found.reason}")
         if failed:
             return _Resolved(
-                None, code=SCHEMA_FETCH_FAILED, message=f"schema of {gvk} could not be read: {'; '.join(failed)}"
+                None,
+                code=SCHEMA_FETCH_FAILED,
+                message=f"schema of {gvk} could not be read: {'; '.join(failed)}",
             )
         if not_fetched:
             return _Resolved(

@@ -2,201 +2,27 @@
 
 kustomize prints a resource by encoding it to JSON and converting that JSON to YAML with go-yaml v2
 (``sigs.k8s.io/yaml``). So the output has: mapping keys in go-yaml v2's "natural" key order, numbers as
-``encoding/json`` and go-yaml v2 print them, strings double-quoted when go-yaml v2's YAML 1.1 resolver would
-read
-them as something else, literal block style for multi-line strings and libyaml's layout for the rest. go-yaml
-v2's emitter is a port of libyaml's, so libyaml's C emitter (shipped with PyYAML) lays the text out here; this
-module only chooses each scalar's text and requested style, exactly as go-yaml v2's encoder does.
+``encoding/json`` and go-yaml v2 print them, strings double-quoted when go-yaml v2's YAML 1.1 resolver
+would read them as something else, literal block style for multi-line strings and libyaml's layout for the
+rest. go-yaml v2's emitter is a port of libyaml's: a fast writer here lays out what it can exactly as
+libyaml would and hands the rest to libyaml's C emitter (shipped with PyYAML). The scalar rules themselves
+(quoting, numbers, key order) live in ``homeops.yaml.goscalars``.
 """
 
 from __future__ import annotations
 
 import io
-import math
 import re
 from collections.abc import Iterable
-from decimal import Decimal
-from functools import cmp_to_key
 from typing import Any
 
 from homeops.errors import BuildError
-from homeops.yaml.loader import parse_go_timestamp
+from homeops.yaml.goscalars import V2_HINTS, go_format_float, needs_quotes, number_text, sort_keys
 from homeops.yaml.nodes import YMap
 from yaml import events as ev
 from yaml._yaml import CEmitter
 
 __all__ = ["dump_document", "dump_documents", "go_format_float", "needs_quotes", "sort_keys"]
-
-_INT64_MIN = -(2**63)
-_INT64_MAX = 2**63 - 1
-_UINT64_MAX = 2**64 - 1
-
-# go-yaml v2's resolver: the values it looks up in its table (bools, nulls, special floats).
-_V2_SPECIAL = frozenset(
-    "y Y yes Yes YES true True TRUE on On ON n N no No NO false False FALSE off Off OFF "
-    "~ null Null NULL .nan .NaN .NAN .inf .Inf .INF +.inf +.Inf +.INF -.inf -.Inf -.INF".split()
-)
-_V2_HINTS = frozenset("+-0123456789yYnNtTfFoO~.")
-_NUMERIC_HINTS = frozenset("+-0123456789")
-_YAML_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
-_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")
-_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
-_GO_INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
-
-
-def _go_int_value(text: str) -> int | None:
-    """Value of ``text`` as Go's ``strconv.ParseInt(text, 0, 64)`` reads it (no underscores), or None."""
-    if not _GO_INT.fullmatch(text):
-        return None
-    sign = -1 if text[0] == "-" else 1
-    body = text.lstrip("+-")
-    prefix = body[:2].lower()
-    if prefix in ("0x", "0o", "0b"):
-        value = int(body[2:], {"0x": 16, "0o": 8, "0b": 2}[prefix])
-    elif len(body) > 1 and body[0] == "0":
-        value = int(body[1:], 8)
-    else:
-        value = int(body)
-    return sign * value
-
-
-def _go_ints_as_int(text: str) -> bool:
-    """Whether go-yaml v2 reads ``text`` (underscores removed) as an int64 or a uint64."""
-    value = _go_int_value(text)
-    return value is not None and _INT64_MIN <= value <= _UINT64_MAX
-
-
-def needs_quotes(text: str) -> bool:
-    """Whether go-yaml v2 would double-quote ``text``: read plain, it would not be a string."""
-    if not text:
-        return True
-    first = text[0]
-    if first not in _V2_HINTS:
-        return False
-    if text in _V2_SPECIAL:
-        return True
-    if first == ".":
-        return _DOT_FLOAT.fullmatch(text) is not None
-    if first not in _NUMERIC_HINTS:
-        return False
-    if first != "+" and first != "-" and parse_go_timestamp(text) is not None:
-        return True
-    plain = text.replace("_", "")
-    if plain and _go_ints_as_int(plain):
-        return True
-    if _YAML_FLOAT.fullmatch(plain) and math.isfinite(float(plain)):
-        return True
-    return ":" in text and _BASE60.fullmatch(text) is not None
-
-
-def go_format_float(value: float) -> str:
-    """Format a float as ``strconv.FormatFloat(v, 'g', -1, 64)`` (go-yaml v2's float output)."""
-    if value == 0:
-        return "-0" if math.copysign(1.0, value) < 0 else "0"
-    text = repr(abs(value))
-    if "e" in text:
-        mantissa, exp_text = text.split("e")
-        digits = mantissa.replace(".", "")
-        point = int(exp_text) + 1
-    else:
-        whole, frac = text.split(".")
-        if whole == "0":
-            stripped = frac.lstrip("0")
-            digits, point = stripped, len(stripped) - len(frac)
-        else:
-            digits, point = whole + frac, len(whole)
-    digits = digits.rstrip("0") or "0"
-    sign = "-" if value < 0 else ""
-    exp = point - 1
-    if exp < -4 or exp >= 21 or (exp >= 6 and exp >= len(digits)) or exp >= 6:
-        mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        return f"{sign}{mant}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
-    if point <= 0:
-        return f"{sign}0.{'0' * -point}{digits}"
-    if point >= len(digits):
-        return sign + digits + "0" * (point - len(digits))
-    return f"{sign}{digits[:point]}.{digits[point:]}"
-
-
-def _number_text(value: float) -> str:
-    """A float as it comes out of encoding/json then go-yaml v2 (integral values become ints)."""
-    if not math.isfinite(value):
-        raise BuildError(
-            f"json: unsupported value: {'NaN' if math.isnan(value) else ('+Inf' if value > 0 else '-Inf')}"
-        )
-    if value.is_integer() and abs(value) < 1e21:
-        # encoding/json writes the shortest digits padded with zeros; go-yaml v2 reads that back as an int
-        # when it fits 64 bits.
-        as_int = int(value) if abs(value) < 2**53 else int(Decimal(repr(value)))
-        if _INT64_MIN <= as_int <= _UINT64_MAX:
-            return str(as_int)
-    return go_format_float(value)
-
-
-def _wrap64(value: int) -> int:
-    """Wrap an integer like Go's int64 arithmetic."""
-    return (value + 2**63) % 2**64 - 2**63
-
-
-def _key_less(a: str, b: str) -> bool:
-    """go-yaml v2's ``keyList.Less`` for two string keys."""
-    for i in range(min(len(a), len(b))):
-        ca, cb = a[i], b[i]
-        if ca == cb:
-            continue
-        al, bl = ca.isalpha(), cb.isalpha()
-        if al and bl:
-            return ca < cb
-        if al or bl:
-            return bl
-        an = bn = 0
-        if ca == "0" or cb == "0":
-            j = i - 1
-            while j >= 0 and a[j].isdecimal():
-                if a[j] != "0":
-                    an = bn = 1
-                    break
-                j -= 1
-        ai = i
-        while ai < len(a) and a[ai].isdecimal():
-            an = _wrap64(an * 10 + ord(a[ai]) - 48)
-            ai += 1
-        bi = i
-        while bi < len(b) and b[bi].isdecimal():
-            bn = _wrap64(bn * 10 + ord(b[bi]) - 48)
-            bi += 1
-        if an != bn:
-            return an < bn
-        if ai != bi:
-            return ai < bi
-        return ca < cb
-    return len(a) < len(b)
-
-
-def _key_cmp(a: str, b: str) -> int:
-    if _key_less(a, b):
-        return -1
-    return 1 if _key_less(b, a) else 0
-
-
-_KEY_ORDER = cmp_to_key(_key_cmp)
-
-
-# Key characters where go-yaml v2's order can differ from code-point order (digits are compared by value,
-# letters come after every other character).
-_ORDER_SENSITIVE = re.compile("[0-9\\[\\\\\\]^_`{|}~\x80-\U0010ffff]")
-
-
-def sort_keys(keys: Iterable[str]) -> list[str]:
-    """Sort mapping keys in go-yaml v2's order (letters after other characters, digit runs by value)."""
-    ordered = sorted(keys)
-    if _ORDER_SENSITIVE.search("".join(ordered)) is None:
-        return ordered
-    for i in range(len(ordered) - 1):
-        if not _key_less(ordered[i], ordered[i + 1]):
-            return sorted(ordered, key=_KEY_ORDER)
-    return ordered
-
 
 _WIDTH = 80
 _MAX_SIMPLE_KEY = 128
@@ -273,7 +99,7 @@ def _classify(text: str) -> int:
             return _HARD
         return _LITERAL
     first = text[0]
-    if first in _V2_HINTS and needs_quotes(text):
+    if first in V2_HINTS and needs_quotes(text):
         return _DOUBLE
     if (first in _RISKY_FIRST or text[-1] in " :" or ": " in text or " #" in text) and (
         first in _BAD_FIRST
@@ -316,14 +142,18 @@ def _fold(text: str, column: int, indent: int, mode: int) -> str:
 class _Writer:
     """Lays out block mappings and sequences as libyaml does (indent 2, sequences in mappings not indented).
 
-    ``styles`` caches each string's style and ``keys`` each key's printed text, across the documents of one
-    call.
+    Across the documents of one call it caches each string's style (``styles``), each key's printed text
+    (``keys``), each key's line start at each indent (``heads``: indent, key and colon) and the printing
+    order of each set of keys (``orders``).
     """
+
+    __slots__ = ("heads", "keys", "orders", "out", "styles")
 
     def __init__(self) -> None:
         self.out: list[str] = []
         self.styles: dict[str, int] = {}
         self.keys: dict[str, str] = {}
+        self.heads: dict[int, dict[str, str]] = {}
         self.orders: dict[tuple[str, ...], list[str]] = {}
 
     def key(self, key: str) -> str:
@@ -387,7 +217,7 @@ class _Writer:
         if isinstance(value, int):
             return str(value)
         if isinstance(value, float):
-            return _number_text(value)
+            return number_text(value)
         if isinstance(value, dict):
             return "{}"
         if isinstance(value, list):
@@ -395,10 +225,10 @@ class _Writer:
         raise BuildError(f"cannot print a value of type {type(value).__name__} as YAML")
 
     def mapping(self, value: dict[str, Any], indent: int, inline: bool) -> None:
-        out = self.out
-        append = out.append
-        pad = " " * indent
-        known = self.keys
+        append = self.out.append
+        heads = self.heads.get(indent)
+        if heads is None:
+            heads = self.heads[indent] = {}
         styles = self.styles
         keys: Iterable[str] = value
         if len(value) > 1:
@@ -407,40 +237,43 @@ class _Writer:
         inner = indent + 2
         for key in keys:
             item = value[key]
-            text = known.get(key) or self.key(key)
-            if not inline:
-                append(pad)
-            inline = False
+            head = heads.get(key)
+            if head is None:
+                head = heads[key] = " " * indent + (self.keys.get(key) or self.key(key)) + ":"
+            column = len(head) + 1  # where the value starts
+            if inline:
+                head = head[indent:]
+                inline = False
             if type(item) is str:
-                column = inner + len(text)
                 if styles.get(item) == _PLAIN and (column + len(item) <= _WIDTH or " " not in item):
-                    append(text + ": " + item + "\n")
+                    append(f"{head} {item}\n")
                 else:
-                    append(text + ": " + self.string(item, inner, column) + "\n")
+                    append(f"{head} {self.string(item, inner, column)}\n")
             elif type(item) is YMap or isinstance(item, dict):
                 if item:
-                    append(text + ":\n")
+                    append(head + "\n")
                     self.mapping(item, inner, False)
                 else:
-                    append(text + ": {}\n")
+                    append(head + " {}\n")
             elif isinstance(item, list) and item:
-                append(text + ":\n")
+                append(head + "\n")
                 self.sequence(item, indent, False)
             else:
-                append(text + ": " + self.scalar(item, inner, inner + len(text)) + "\n")
+                append(f"{head} {self.scalar(item, inner, column)}\n")
 
     def sequence(self, value: list[Any], indent: int, inline: bool) -> None:
-        out = self.out
-        pad = " " * indent
+        append = self.out.append
+        dash = " " * indent + "- "
+        inner = indent + 2
         for item in value:
-            out.append("- " if inline else pad + "- ")
+            append("- " if inline else dash)
             inline = False
             if isinstance(item, dict) and item:
-                self.mapping(item, indent + 2, True)
+                self.mapping(item, inner, True)
             elif isinstance(item, list) and item:
-                self.sequence(item, indent + 2, True)
+                self.sequence(item, inner, True)
             else:
-                out.append(self.scalar(item, indent + 2, indent + 2) + "\n")
+                append(self.scalar(item, inner, inner) + "\n")
 
     def document(self, obj: Any) -> str:
         """Print one document, falling back to libyaml for what this writer does not lay out itself."""

@@ -8,16 +8,33 @@ scalars such as ``=`` (a string). Aliases are expanded into copies under a node 
 
 from __future__ import annotations
 
-import math
-import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 from homeops.errors import InputError, Location
 from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
-from yaml import events as ev
+from homeops.yaml.resolver import HINT_CHARS, resolve_plain, resolve_plain_tagged, resolve_tagged
 from yaml._yaml import CParser
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+
+__all__ = [
+    "MAX_ALIAS_NODES",
+    "MAX_FILE_BYTES",
+    "load_documents",
+    "load_file",
+    "read_limited",
+    "resolve_plain",
+    "resolve_plain_tagged",
+]
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 """Largest YAML file homeops reads (16 MiB): real manifests, even CRD bundles, stay well below it."""
@@ -25,175 +42,8 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_ALIAS_NODES = 200_000
 """Most nodes that alias expansion may add to one file before it is treated as a YAML bomb."""
 
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_TRUES = frozenset({"true", "True", "TRUE"})
-_FALSES = frozenset({"false", "False", "FALSE"})
-_NANS = frozenset({".nan", ".NaN", ".NAN"})
-_POS_INFS = frozenset({".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"})
-_NEG_INFS = frozenset({"-.inf", "-.Inf", "-.INF"})
-_HINT_CHARS = frozenset("0123456789+-.nNtTfF~")
-_YAML_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
-_INT64_MIN = -(2**63)
-_UINT64_MAX = 2**64 - 1
-
-_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")
-_YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 _MERGE_KEY = "<<"
-
-
-def _go_parse_int(text: str) -> int | None:
-    """Go's strconv.ParseInt/ParseUint with base 0 (prefixes 0x, 0o, 0b and a leading-0 octal)."""
-    s = text
-    sign = 1
-    if s[:1] in "+-":
-        if s[0] == "-":
-            sign = -1
-        s = s[1:]
-    if not s:
-        return None
-    base = 10
-    digits = s
-    lower = s.lower()
-    if lower.startswith("0x"):
-        base, digits = 16, s[2:]
-    elif lower.startswith("0o"):
-        base, digits = 8, s[2:]
-    elif lower.startswith("0b"):
-        base, digits = 2, s[2:]
-    elif len(s) > 1 and s[0] == "0":
-        base, digits = 8, s[1:]
-    if not digits or not all(c in "0123456789abcdefABCDEF"[: base if base <= 10 else 22] for c in digits):
-        return None
-    try:
-        value = sign * int(digits, base)
-    except ValueError:
-        return None
-    if value < _INT64_MIN or value > _UINT64_MAX:
-        return None
-    return value
-
-
-_GO_TIMESTAMP = re.compile(
-    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
-    r"(?:(?:[Tt]([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,]([0-9]+))?(Z|[-+][0-9]{2}:[0-9]{2}))"
-    r"|(?: ([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,]([0-9]+))?))?"
-)
-_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-def parse_go_timestamp(text: str) -> tuple[int, ...] | None:
-    """Parse ``text`` with go-yaml's timestamp layouts (Go ``time.Parse``), or None.
-
-    Returns (year, month, day, hour, minute, second, nanosecond, offset_seconds).
-    """
-    m = _GO_TIMESTAMP.fullmatch(text)
-    if m is None:
-        return None
-    g = m.groups()
-    year, month, day = int(g[0]), int(g[1]), int(g[2])
-    if g[3] is not None:
-        clock, frac, zone = g[3:6], g[6], g[7]
-    elif g[8] is not None:
-        clock, frac, zone = g[8:11], g[11], None
-    else:
-        clock, frac, zone = ("0", "0", "0"), None, None
-    hour, minute, second = (int(x) for x in clock)
-    if not 1 <= month <= 12 or hour > 23 or minute > 59 or second > 59:
-        return None
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    if day < 1 or day > _DAYS_IN_MONTH[month - 1] + (1 if month == 2 and leap else 0):
-        return None
-    nanos = int((frac or "0")[:9].ljust(9, "0"))
-    offset = 0
-    if zone is not None and zone != "Z":
-        zh, zm = int(zone[1:3]), int(zone[4:6])
-        if zh > 24 or zm > 60:
-            return None
-        offset = (zh * 3600 + zm * 60) * (-1 if zone[0] == "-" else 1)
-    return (year, month, day, hour, minute, second, nanos, offset)
-
-
-def format_rfc3339nano(parts: tuple[int, ...]) -> str:
-    """Format parsed timestamp parts as Go's ``time.RFC3339Nano`` (as encoding/json prints a time)."""
-    year, month, day, hour, minute, second, nanos, offset = parts
-    text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
-    if nanos:
-        text += "." + f"{nanos:09d}".rstrip("0")
-    if offset == 0:
-        return text + "Z"
-    sign = "-" if offset < 0 else "+"
-    hh, rem = divmod(abs(offset), 3600)
-    return f"{text}{sign}{hh:02d}:{rem // 60:02d}"
-
-
-def resolve_plain_tagged(text: str) -> tuple[str, Any]:
-    """Resolve a plain scalar as go-yaml v3 does: its short tag and its value.
-
-    The tag is one of str, null, bool, int, float, timestamp and merge. A timestamp's value is its text as
-    kustomize prints it (Go's RFC 3339 with nanoseconds).
-    """
-    if not text:
-        return "null", None
-    first = text[0]
-    if first not in _HINT_CHARS and text != "<<":
-        return "str", text
-    if text in _NULLS:
-        return "null", None
-    if text in _TRUES:
-        return "bool", True
-    if text in _FALSES:
-        return "bool", False
-    if text in _NANS:
-        return "float", math.nan
-    if text in _POS_INFS:
-        return "float", math.inf
-    if text in _NEG_INFS:
-        return "float", -math.inf
-    if text == "<<":
-        return "merge", text
-    if first == ".":
-        if _DOT_FLOAT.fullmatch(text):
-            return "float", float(text)
-        return "str", text
-    if first in "0123456789+-":
-        if first.isdigit():
-            stamp = parse_go_timestamp(text)
-            if stamp is not None:
-                return "timestamp", format_rfc3339nano(stamp)
-        plain = text.replace("_", "")
-        as_int = _go_parse_int(plain)
-        if as_int is not None:
-            return "int", as_int
-        if _YAML_FLOAT.match(plain):
-            value = float(plain)
-            if math.isfinite(value):  # Go's ParseFloat fails on overflow: the scalar stays a string
-                return "float", value
-    return "str", text
-
-
-def resolve_plain(text: str) -> Any:
-    """Type a plain (unquoted, untagged) scalar as go-yaml v3 does when decoding into ``interface{}``."""
-    return resolve_plain_tagged(text)[1]
-
-
-_CHECKED_TAGS = frozenset({"bool", "int", "float", "null", "timestamp"})
-
-
-def _resolve_tagged(tag: str, text: str) -> Any:
-    """Value of a scalar with an explicit tag; raises ValueError (go-yaml's message) on a mismatch."""
-    if not tag.startswith(_YAML_TAG_PREFIX):
-        return text  # "!", !!str and unknown (local) tags such as !env_var keep the string value
-    short = tag[len(_YAML_TAG_PREFIX) :]
-    if short not in _CHECKED_TAGS:
-        return text
-    rtag, value = resolve_plain_tagged(text)
-    if rtag == short:
-        return value
-    if short == "float" and rtag == "int":
-        return float(value)
-    raise ValueError(f"cannot decode !!{rtag} `{text}` as a !!{short}")
-
-
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 _ROOT, _METADATA, _ANNOTATIONS, _OTHER = range(4)
 
 
@@ -220,33 +70,42 @@ class _Composer:
 
     kustomize reads a resource's ``metadata.annotations`` as strings of their source text (``a: 0755`` stays
     ``"0755"``), so scalars there keep their text instead of being typed.
+
+    Each event is fetched once (no peeking); plain scalars, by far the most common nodes, are typed inline.
+    Positions are shared between nodes that start at the same place (a mapping and its first key, a
+    sequence item and the mapping it holds).
     """
 
+    __slots__ = ("alias_budget", "anchor_text", "anchors", "file", "get", "max_alias_nodes", "positions")
+
     def __init__(self, parser: CParser, file: str, max_alias_nodes: int) -> None:
-        self.parser = parser
+        self.get = parser.get_event
         self.file = file
         self.anchors: dict[str, Any] = {}
         self.anchor_text: dict[str, str] = {}
         self.alias_budget = max_alias_nodes
         self.max_alias_nodes = max_alias_nodes
+        self.positions: dict[int, Pos] = {}
 
     def pos(self, mark: Any) -> Pos:
-        return Pos(self.file, mark.line + 1, mark.column + 1)
+        """The (shared) position of a libyaml mark."""
+        pos = self.positions.get(mark.index)
+        if pos is None:
+            pos = self.positions[mark.index] = Pos(self.file, mark.line + 1, mark.column + 1)
+        return pos
 
     def where(self, mark: Any) -> Location:
         return Location(self.file, mark.line + 1, mark.column + 1)
 
     def documents(self) -> list[Any]:
-        p = self.parser
-        p.get_event()  # StreamStart
+        get = self.get
+        get()  # StreamStart
         docs: list[Any] = []
-        while not p.check_event(ev.StreamEndEvent):
-            p.get_event()  # DocumentStart
+        while get().__class__ is not StreamEndEvent:  # DocumentStart
             self.anchors = {}
             self.anchor_text = {}
-            docs.append(self.node(_ROOT))
-            p.get_event()  # DocumentEnd
-        p.get_event()
+            docs.append(self.node(get(), _ROOT))
+            get()  # DocumentEnd
         return docs
 
     def _copy_alias(self, value: Any, anchor: str, mark: Any) -> Any:
@@ -268,82 +127,131 @@ class _Composer:
             )
         return deep_copy(value)
 
-    def node(self, ctx: int) -> Any:
-        p = self.parser
-        event = p.get_event()
-        if isinstance(event, ev.AliasEvent):
+    def node(self, event: Any, ctx: int) -> Any:
+        """The value of the node that starts with ``event``."""
+        cls = event.__class__
+        if cls is ScalarEvent:
+            return self.scalar(event, ctx)
+        value: Any
+        if cls is MappingStartEvent:
+            value = self.mapping(event, ctx)
+        elif cls is SequenceStartEvent:
+            value = self.sequence(event)
+        elif cls is AliasEvent:
             anchor = event.anchor or ""
             if anchor not in self.anchors:
                 raise InputError(f"unknown YAML alias *{anchor}", location=self.where(event.start_mark))
             if ctx == _ANNOTATIONS and anchor in self.anchor_text:
                 return self.anchor_text[anchor]
             return self._copy_alias(self.anchors[anchor], anchor, event.start_mark)
-        value: Any
-        if isinstance(event, ev.ScalarEvent):
-            tag = event.tag
-            if ctx == _ANNOTATIONS:
-                value = event.value
-            elif tag is not None and tag != "!":
-                try:
-                    value = _resolve_tagged(tag, event.value)
-                except ValueError as exc:
-                    raise InputError(str(exc), location=self.where(event.start_mark)) from None
-            elif event.style == ">":
-                value = _go_folded(event.value)
-            elif event.style:  # quoted or literal: a string
-                value = event.value
-            else:
-                value = resolve_plain(event.value)
-            if event.anchor is not None:
-                self.anchor_text[event.anchor] = event.value
-        elif isinstance(event, ev.SequenceStartEvent):
-            seq = YSeq(pos=self.pos(event.start_mark))
-            while not p.check_event(ev.SequenceEndEvent):
-                item_start: Any = p.peek_event()
-                seq.ipos.append(self.pos(item_start.start_mark))
-                seq.append(self.node(_OTHER))
-            p.get_event()
-            value = seq
-        elif isinstance(event, ev.MappingStartEvent):
-            value = self.mapping(event, ctx)
         else:  # pragma: no cover - libyaml guarantees the event order
             raise InputError(f"unexpected YAML event {event}", location=Location(self.file))
         if event.anchor is not None:
             self.anchors[event.anchor] = value
         return value
 
+    def scalar(self, event: Any, ctx: int) -> Any:
+        """The value of a scalar event: typed, unless it sits in annotations or is quoted or a block."""
+        text: str = event.value
+        tag = event.tag
+        value: Any
+        if ctx == _ANNOTATIONS:
+            value = text
+        elif tag is not None and tag != "!":
+            try:
+                value = resolve_tagged(tag, text)
+            except ValueError as exc:
+                raise InputError(str(exc), location=self.where(event.start_mark)) from None
+        elif event.style == ">":
+            value = _go_folded(text)
+        elif event.style:  # quoted or literal: a string
+            value = text
+        else:
+            value = resolve_plain(text)
+        if event.anchor is not None:
+            self.anchor_text[event.anchor] = text
+            self.anchors[event.anchor] = value
+        return value
+
+    def sequence(self, start: Any) -> YSeq:
+        get = self.get
+        positions = self.positions
+        seq = YSeq(pos=self.pos(start.start_mark))
+        ipos = seq.ipos
+        append = seq.append
+        while True:
+            event = get()
+            cls = event.__class__
+            if cls is SequenceEndEvent:
+                return seq
+            mark = event.start_mark
+            pos = positions.get(mark.index) or self.pos(mark)
+            ipos.append(pos)
+            if cls is ScalarEvent and event.tag is None and not event.style and event.anchor is None:
+                text = event.value
+                append(text if text and text[0] not in HINT_CHARS else resolve_plain(text))
+            else:
+                append(self.node(event, _OTHER))
+
     def mapping(self, start: Any, ctx: int) -> YMap:
-        p = self.parser
+        get = self.get
+        positions = self.positions
         m = YMap(pos=self.pos(start.start_mark))
+        kpos = m.kpos
         merges: list[Any] = []
-        while not p.check_event(ev.MappingEndEvent):
-            key_event: Any = p.peek_event()
-            key_pos = self.pos(key_event.start_mark)
-            is_merge = (
-                isinstance(key_event, ev.ScalarEvent)
-                and key_event.value == _MERGE_KEY
-                and not key_event.style
-                and key_event.tag in (None, "tag:yaml.org,2002:merge")
-            )
-            key = self.node(_OTHER)
-            skey = key if isinstance(key, str) else _key_text(key)
+        while True:
+            event = get()
+            cls = event.__class__
+            if cls is MappingEndEvent:
+                break
+            mark = event.start_mark
+            key_pos = positions.get(mark.index) or self.pos(mark)
+            skey: str
+            if cls is ScalarEvent and event.tag is None and not event.style and event.anchor is None:
+                text = event.value
+                is_merge = text == _MERGE_KEY
+                if text and text[0] not in HINT_CHARS:
+                    skey = text
+                else:
+                    key = resolve_plain(text)
+                    skey = key if isinstance(key, str) else _key_text(key)
+            else:
+                is_merge = (
+                    cls is ScalarEvent
+                    and event.value == _MERGE_KEY
+                    and not event.style
+                    and event.tag in (None, _MERGE_TAG)
+                )
+                key = self.node(event, _OTHER)
+                skey = key if isinstance(key, str) else _key_text(key)
             child = _OTHER
-            if ctx == _ROOT and skey == "metadata":
-                child = _METADATA
+            if ctx == _ROOT:
+                if skey == "metadata":
+                    child = _METADATA
             elif (ctx == _METADATA and skey == "annotations") or ctx == _ANNOTATIONS:
                 child = _ANNOTATIONS
-            value = self.node(child)
+            event = get()
+            if (
+                event.__class__ is ScalarEvent
+                and event.tag is None
+                and not event.style
+                and event.anchor is None
+                and child != _ANNOTATIONS
+            ):
+                text = event.value
+                value = text if text and text[0] not in HINT_CHARS else resolve_plain(text)
+            else:
+                value = self.node(event, child)
             if is_merge:
                 merges.append(value)
                 continue
-            if skey in m.kpos:
+            if skey in kpos:
                 raise InputError(
-                    f'mapping key "{skey}" already defined at line {m.kpos[skey].line}',
+                    f'mapping key "{skey}" already defined at line {kpos[skey].line}',
                     location=Location(self.file, key_pos.line, key_pos.column),
                 )
             m[skey] = value
-            m.kpos[skey] = key_pos
-        p.get_event()
+            kpos[skey] = key_pos
         for merged in merges:
             sources = merged if isinstance(merged, list) else [merged]
             for source in sources:

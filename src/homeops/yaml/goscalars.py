@@ -1,0 +1,189 @@
+"""go-yaml v2's scalar rules, as kustomize's output goes through them (``sigs.k8s.io/yaml``).
+
+Which strings go-yaml v2 must double-quote (its YAML 1.1 resolver would read them as something else), how
+it prints floats (``strconv.FormatFloat(v, 'g', -1, 64)``, after ``encoding/json``), and the "natural" order
+it sorts mapping keys in.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+from functools import cmp_to_key
+
+from homeops.errors import BuildError
+from homeops.yaml.resolver import parse_go_timestamp
+
+__all__ = ["V2_HINTS", "go_format_float", "needs_quotes", "number_text", "sort_keys"]
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+_UINT64_MAX = 2**64 - 1
+
+# go-yaml v2's resolver: the values it looks up in its table (bools, nulls, special floats).
+_V2_SPECIAL = frozenset(
+    "y Y yes Yes YES true True TRUE on On ON n N no No NO false False FALSE off Off OFF "
+    "~ null Null NULL .nan .NaN .NAN .inf .Inf .INF +.inf +.Inf +.INF -.inf -.Inf -.INF".split()
+)
+V2_HINTS = frozenset("+-0123456789yYnNtTfFoO~.")
+_NUMERIC_HINTS = frozenset("+-0123456789")
+_YAML_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")
+_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+_GO_INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
+
+
+def _go_int_value(text: str) -> int | None:
+    """Value of ``text`` as Go's ``strconv.ParseInt(text, 0, 64)`` reads it (no underscores), or None."""
+    if not _GO_INT.fullmatch(text):
+        return None
+    sign = -1 if text[0] == "-" else 1
+    body = text.lstrip("+-")
+    prefix = body[:2].lower()
+    if prefix in ("0x", "0o", "0b"):
+        value = int(body[2:], {"0x": 16, "0o": 8, "0b": 2}[prefix])
+    elif len(body) > 1 and body[0] == "0":
+        value = int(body[1:], 8)
+    else:
+        value = int(body)
+    return sign * value
+
+
+def _go_ints_as_int(text: str) -> bool:
+    """Whether go-yaml v2 reads ``text`` (underscores removed) as an int64 or a uint64."""
+    value = _go_int_value(text)
+    return value is not None and _INT64_MIN <= value <= _UINT64_MAX
+
+
+def needs_quotes(text: str) -> bool:
+    """Whether go-yaml v2 would double-quote ``text``: read plain, it would not be a string."""
+    if not text:
+        return True
+    first = text[0]
+    if first not in V2_HINTS:
+        return False
+    if text in _V2_SPECIAL:
+        return True
+    if first == ".":
+        return _DOT_FLOAT.fullmatch(text) is not None
+    if first not in _NUMERIC_HINTS:
+        return False
+    if first != "+" and first != "-" and parse_go_timestamp(text) is not None:
+        return True
+    plain = text.replace("_", "")
+    if plain and _go_ints_as_int(plain):
+        return True
+    if _YAML_FLOAT.fullmatch(plain) and math.isfinite(float(plain)):
+        return True
+    return ":" in text and _BASE60.fullmatch(text) is not None
+
+
+def go_format_float(value: float) -> str:
+    """Format a float as ``strconv.FormatFloat(v, 'g', -1, 64)`` (go-yaml v2's float output)."""
+    if value == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    text = repr(abs(value))
+    if "e" in text:
+        mantissa, exp_text = text.split("e")
+        digits = mantissa.replace(".", "")
+        point = int(exp_text) + 1
+    else:
+        whole, frac = text.split(".")
+        if whole == "0":
+            stripped = frac.lstrip("0")
+            digits, point = stripped, len(stripped) - len(frac)
+        else:
+            digits, point = whole + frac, len(whole)
+    digits = digits.rstrip("0") or "0"
+    sign = "-" if value < 0 else ""
+    exp = point - 1
+    if exp < -4 or exp >= 21 or (exp >= 6 and exp >= len(digits)) or exp >= 6:
+        mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{mant}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    if point >= len(digits):
+        return sign + digits + "0" * (point - len(digits))
+    return f"{sign}{digits[:point]}.{digits[point:]}"
+
+
+def number_text(value: float) -> str:
+    """A float as it comes out of encoding/json then go-yaml v2 (integral values become ints)."""
+    if not math.isfinite(value):
+        raise BuildError(
+            f"json: unsupported value: {'NaN' if math.isnan(value) else ('+Inf' if value > 0 else '-Inf')}"
+        )
+    if value.is_integer() and abs(value) < 1e21:
+        # encoding/json writes the shortest digits padded with zeros; go-yaml v2 reads that back as an int
+        # when it fits 64 bits.
+        as_int = int(value) if abs(value) < 2**53 else int(Decimal(repr(value)))
+        if _INT64_MIN <= as_int <= _UINT64_MAX:
+            return str(as_int)
+    return go_format_float(value)
+
+
+def _wrap64(value: int) -> int:
+    """Wrap an integer like Go's int64 arithmetic."""
+    return (value + 2**63) % 2**64 - 2**63
+
+
+def _key_less(a: str, b: str) -> bool:
+    """go-yaml v2's ``keyList.Less`` for two string keys."""
+    for i in range(min(len(a), len(b))):
+        ca, cb = a[i], b[i]
+        if ca == cb:
+            continue
+        al, bl = ca.isalpha(), cb.isalpha()
+        if al and bl:
+            return ca < cb
+        if al or bl:
+            return bl
+        an = bn = 0
+        if ca == "0" or cb == "0":
+            j = i - 1
+            while j >= 0 and a[j].isdecimal():
+                if a[j] != "0":
+                    an = bn = 1
+                    break
+                j -= 1
+        ai = i
+        while ai < len(a) and a[ai].isdecimal():
+            an = _wrap64(an * 10 + ord(a[ai]) - 48)
+            ai += 1
+        bi = i
+        while bi < len(b) and b[bi].isdecimal():
+            bn = _wrap64(bn * 10 + ord(b[bi]) - 48)
+            bi += 1
+        if an != bn:
+            return an < bn
+        if ai != bi:
+            return ai < bi
+        return ca < cb
+    return len(a) < len(b)
+
+
+def _key_cmp(a: str, b: str) -> int:
+    if _key_less(a, b):
+        return -1
+    return 1 if _key_less(b, a) else 0
+
+
+_KEY_ORDER = cmp_to_key(_key_cmp)
+
+
+# Key characters where go-yaml v2's order can differ from code-point order (digits are compared by value,
+# letters come after every other character).
+_ORDER_SENSITIVE = re.compile("[0-9\\[\\\\\\]^_`{|}~\x80-\U0010ffff]")
+
+
+def sort_keys(keys: Iterable[str]) -> list[str]:
+    """Sort mapping keys in go-yaml v2's order (letters after other characters, digit runs by value)."""
+    ordered = sorted(keys)
+    if _ORDER_SENSITIVE.search("".join(ordered)) is None:
+        return ordered
+    for i in range(len(ordered) - 1):
+        if not _key_less(ordered[i], ordered[i + 1]):
+            return sorted(ordered, key=_KEY_ORDER)
+    return ordered

@@ -1,0 +1,64 @@
+"""Sources and failures in the tree: a Kustomization whose sourceRef is another GitRepository is reported as
+external and not fetched; a path missing from the source fails with the path in the message; the others
+still build; roots and --path selection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.flux.fluxrepos import build, checkout, node
+
+
+def test_external_missing_and_ok(tmp_path: Path) -> None:
+    cluster = build(checkout("sources", tmp_path))
+    assert [(n.namespace, n.name, n.status, n.error) for n in cluster.nodes] == [
+        ("flux-system", "cluster-apps", "ok", ""),
+        ("default", "ok", "ok", ""),
+        (
+            "flux-system",
+            "missing",
+            "failed",
+            "path './kubernetes/apps/missing/app' not found in the source (expected a directory)",
+        ),
+        (
+            "flux-system",
+            "upstream-crds",
+            "external",
+            "source GitRepository/flux-system/upstream is not this repository; not fetched",
+        ),
+    ]
+    assert node(cluster, "upstream-crds").objects == []
+    assert [o["metadata"]["name"] for o in node(cluster, "ok", "default").objects] == ["ok"]
+    assert cluster.orphans == [] and cluster.problems == []
+
+
+def test_defined_at_and_parent(tmp_path: Path) -> None:
+    cluster = build(checkout("sources", tmp_path))
+    root = node(cluster, "cluster-apps")
+    assert (str(root.defined_at), root.parent) == ("kubernetes/flux/cluster/ks.yaml:13", None)
+    external = node(cluster, "upstream-crds")
+    assert (external.defined_at.file, external.defined_at.line) == ("kubernetes/apps/external/ks.yaml", 13)
+    assert external.parent is root
+
+
+def test_path_leaving_the_repository_fails(tmp_path: Path) -> None:
+    repo = checkout("sources", tmp_path)
+    ks = repo / "kubernetes" / "apps" / "missing" / "ks.yaml"
+    ks.write_text(ks.read_text().replace("./kubernetes/apps/missing/app", "../../elsewhere"))
+    missing = node(build(repo), "missing")
+    assert (missing.status, missing.error) == ("failed", "path '../../elsewhere' leaves the repository")
+
+
+def test_a_kustomization_no_root_reaches_is_an_orphan(tmp_path: Path) -> None:
+    repo = checkout("sources", tmp_path)
+    kfile = repo / "kubernetes" / "apps" / "kustomization.yaml"
+    kfile.write_text(kfile.read_text().replace("  - ./missing/ks.yaml\n", ""))
+    cluster = build(repo)
+    assert [n.name for n in cluster.nodes] == ["cluster-apps", "ok", "upstream-crds"]
+    assert [(o.namespace, o.name) for o in cluster.orphans] == [("flux-system", "missing")]
+
+
+def test_root_selection_with_path(tmp_path: Path) -> None:
+    repo = checkout("sources", tmp_path)
+    cluster = build(repo, path="kubernetes/apps/ok")
+    assert [(n.name, n.status, n.parent) for n in cluster.nodes] == [("ok", "ok", None)]
