@@ -21,7 +21,7 @@ run: $(STAMP)
 	@$(BIN)/homeops --version
 	@test -f $(EXAMPLE)/bootstrap/config.yaml || $(BIN)/homeops init $(EXAMPLE) --example
 	$(BIN)/homeops configure --repo $(EXAMPLE)
-	$(BIN)/homeops build all --repo $(EXAMPLE) --output-dir $(EXAMPLE)/.homeops/build
+	$(BIN)/homeops build all --repo $(EXAMPLE) --output-dir build/example-output
 	$(BIN)/homeops placeholders --repo $(EXAMPLE) --check
 
 test: lint typecheck pytest

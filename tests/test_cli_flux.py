@@ -133,7 +133,15 @@ def test_get_ks_formats_and_exit_code(cli: Cli, tmp_path: Path) -> None:
     assert code == 1 and yaml.safe_load(out) == {"kustomizations": rows, "problems": []}
     code, out, _ = cli(repo, "get", "ks", "-n", "default")
     assert code == 0
-    assert out.split("\n")[0].split() == ["NAMESPACE", "NAME", "PATH", "STATUS", "OBJECTS", "UNRESOLVED", "MESSAGE"]
+    assert out.split("\n")[0].split() == [
+        "NAMESPACE",
+        "NAME",
+        "PATH",
+        "STATUS",
+        "OBJECTS",
+        "UNRESOLVED",
+        "MESSAGE",
+    ]
     assert out.split("\n")[1].split()[:2] == ["default", "ok"]
 
 
@@ -155,8 +163,8 @@ def test_build_ks_reports_unresolved_on_stderr(cli: Cli, tmp_path: Path) -> None
     assert code == 0
     assert "unknown: prefix-\n" in out
     assert err == (
-        "kubernetes/apps/strict/app/configmap.yaml:7:3: unresolved ${NOT_DEFINED_ANYWHERE} in ConfigMap/strict: "
-        "not set\n"
+        "kubernetes/apps/strict/app/configmap.yaml:7:3: "
+        "unresolved ${NOT_DEFINED_ANYWHERE} in ConfigMap/strict: not set\n"
     )
     code, out, err = cli(repo, "build", "ks", "other", "-o", "json")
     assert code == 0 and err == ""
@@ -168,8 +176,8 @@ def test_build_ks_failed_and_external_exit_1(cli: Cli, tmp_path: Path) -> None:
     code, out, err = cli(repo, "build", "ks", "missing")
     assert (code, out) == (1, "")
     assert err == (
-        "error: Kustomization/flux-system/missing: path './kubernetes/apps/missing/app' not found in the source "
-        "(expected a directory)\n"
+        "error: Kustomization/flux-system/missing: "
+        "path './kubernetes/apps/missing/app' not found in the source (expected a directory)\n"
     )
     code, _, err = cli(repo, "build", "ks", "upstream-crds")
     assert code == 1 and "is not this repository; not fetched" in err
@@ -189,7 +197,7 @@ def test_build_hr_json_values(cli: Cli, tmp_path: Path) -> None:
         "ingress": {"enabled": True, "host": "web.example.org"},
         "labels": {"version": "42"},
     }
-    assert err.endswith("configmaps \"not-there\" not found\n")
+    assert err.endswith('configmaps "not-there" not found\n')
     assert "kubernetes/apps/web/helmrelease.yaml:34:7: " in err
 
 

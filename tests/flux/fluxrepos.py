@@ -1,6 +1,7 @@
-"""Shared helpers for the Flux tree tests: small fixture repositories under tests/fixtures/fluxrepos/<feature>/,
-copied to a temporary directory (with a ``.git`` folder, so that they are real work trees), SOPS encryption
-with the real ``sops`` binary and an ``age-keygen`` key, and an isolated key environment."""
+"""Shared helpers for the Flux tree tests: small fixture repositories under
+tests/fixtures/fluxrepos/<feature>/, copied to a temporary directory (with a ``.git`` folder, so that they
+are real work trees), SOPS encryption with the real ``sops`` binary and an ``age-keygen`` key, and an
+isolated key environment."""
 
 from __future__ import annotations
 

@@ -180,7 +180,10 @@ def test_build_ks_json_and_yaml(tmp_path: Path) -> None:
             "data": {"key": "value"},
             "kind": "ConfigMap",
             "metadata": {
-                "labels": {"kustomize.toolkit.fluxcd.io/name": "ok", "kustomize.toolkit.fluxcd.io/namespace": "default"},
+                "labels": {
+                    "kustomize.toolkit.fluxcd.io/name": "ok",
+                    "kustomize.toolkit.fluxcd.io/namespace": "default",
+                },
                 "name": "ok",
                 "namespace": "default",
             },

@@ -57,7 +57,12 @@ def test_tree_build_applies_the_generated_list(tmp_path: Path) -> None:
     assert names == ["alpha-b", "alpha-upper", "listed", "one", "two", "zeta"]
     labels = {NAME_LABEL: "cluster-apps", NAMESPACE_LABEL: "flux-system"}
     assert [to_plain(o) for o in root.objects if o["metadata"]["name"] == "two"] == [
-        {"apiVersion": "v1", "data": {"key": "two"}, "kind": "ConfigMap", "metadata": {"labels": labels, "name": "two"}}
+        {
+            "apiVersion": "v1",
+            "data": {"key": "two"},
+            "kind": "ConfigMap",
+            "metadata": {"labels": labels, "name": "two"},
+        }
     ]
     assert cluster.orphans == [] and cluster.problems == []
 
@@ -78,6 +83,8 @@ def test_existing_kustomization_file_is_used_as_is(tmp_path: Path, kfile: str) -
     (apps / kfile).write_text("resources:\n  - ./zeta.yaml\n")
     builder = ClusterBuilder(Repository.load(repo), ClusterOptions(repo=repo), Builder(repo))
     ks = FluxKustomization.from_obj(Repository.load(repo).flux_kustomizations()[0].obj)
-    assert to_plain(flux_kustomization_file(ks, apps, builder.builder.loader)) == {"resources": ["./zeta.yaml"]}
+    assert to_plain(flux_kustomization_file(ks, apps, builder.builder.loader)) == {
+        "resources": ["./zeta.yaml"]
+    }
     root = node(build(repo), "cluster-apps")
     assert [o["metadata"]["name"] for o in root.objects] == ["zeta"]

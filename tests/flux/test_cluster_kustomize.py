@@ -99,12 +99,15 @@ def test_parent_json6902_patch_appends_to_the_child_patches(tmp_path: Path) -> N
     cluster = build(checkout("kustomize-features", tmp_path))
     demo_ks = next(o for o in node(cluster, "cluster-apps").objects if o["metadata"]["name"] == "demo")
     patches = to_plain(demo_ks["spec"]["patches"])
-    assert [p["target"] for p in patches] == [{"kind": "ConfigMap", "name": "settings"}, {"kind": "HelmRelease"}]
+    assert [p["target"] for p in patches] == [
+        {"kind": "ConfigMap", "name": "settings"},
+        {"kind": "HelmRelease"},
+    ]
     assert "timeout: 15m" in patches[1]["patch"]
 
 
 def test_parent_strategic_merge_patch_replaces_the_child_patch_list(tmp_path: Path) -> None:
-    # A strategic merge patch on a custom resource has no merge keys: the list is replaced (as kustomize does).
+    # A strategic merge patch on a custom resource has no merge keys: the list is replaced, as in kustomize.
     cluster = build(checkout("kustomize-features", tmp_path))
     plain_ks = next(o for o in node(cluster, "cluster-apps").objects if o["metadata"]["name"] == "plain")
     assert to_plain(plain_ks["spec"]["patches"]) == [

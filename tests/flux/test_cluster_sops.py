@@ -4,14 +4,16 @@ it every use is reported as ``unresolved: encrypted`` and the build still succee
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from homeops.flux.api import BuildKsOptions, RepoOptions, build_ks
 from homeops.flux.cluster import Unresolved
 from homeops.sops import load_age_identities
-from homeops.yaml.nodes import to_plain
+from homeops.yaml.nodes import YMap, to_plain
 from tests.flux.fluxrepos import SOPS_DOMAIN, SOPS_TOKEN, build, isolate_keys, needs_sops, node, sops_repo
 
 pytestmark = needs_sops
@@ -22,8 +24,9 @@ def _no_ambient_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     isolate_keys(monkeypatch, tmp_path)
 
 
-def _settings(objects: list[object]) -> dict[str, object]:
-    return next(to_plain(o) for o in objects if to_plain(o)["metadata"]["name"] == "app-settings")  # type: ignore[index]
+def _settings(objects: Sequence[YMap]) -> dict[str, Any]:
+    found: dict[str, Any] = next(to_plain(o) for o in objects if o["metadata"]["name"] == "app-settings")
+    return found
 
 
 def test_with_the_key_variables_resolve(tmp_path: Path) -> None:
@@ -31,8 +34,14 @@ def test_with_the_key_variables_resolve(tmp_path: Path) -> None:
     cluster = build(repo, identities=tuple(load_age_identities(key_file=key_file)))
     app = node(cluster, "app")
     assert (app.status, app.unresolved) == ("ok", [])
-    assert _settings(app.objects)["data"] == {"domain": SOPS_DOMAIN, "public": "not-a-secret", "token": SOPS_TOKEN}
-    secret = next(o for o in node(cluster, "cluster-apps").objects if o["metadata"]["name"] == "cluster-secrets")
+    assert _settings(app.objects)["data"] == {
+        "domain": SOPS_DOMAIN,
+        "public": "not-a-secret",
+        "token": SOPS_TOKEN,
+    }
+    secret = next(
+        o for o in node(cluster, "cluster-apps").objects if o["metadata"]["name"] == "cluster-secrets"
+    )
     assert to_plain(secret["stringData"]) == {"SECRET_DOMAIN": SOPS_DOMAIN, "SECRET_TOKEN": SOPS_TOKEN}
     assert "sops" not in secret
 
@@ -42,14 +51,14 @@ def test_key_from_sops_age_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(key_file))
     result = build_ks(BuildKsOptions("app", "flux-system", show_secrets=True, repo=RepoOptions(repo=repo)))
     assert result.node.unresolved == []
-    assert _settings(result.objects)["data"]["domain"] == SOPS_DOMAIN  # type: ignore[index]
+    assert _settings(result.objects)["data"]["domain"] == SOPS_DOMAIN
 
 
 def test_key_from_age_key_option(tmp_path: Path) -> None:
     repo, key_file = sops_repo(tmp_path)
     options = RepoOptions(repo=repo, age_key=key_file)
     result = build_ks(BuildKsOptions("app", show_secrets=True, repo=options))
-    assert _settings(result.objects)["data"]["token"] == SOPS_TOKEN  # type: ignore[index]
+    assert _settings(result.objects)["data"]["token"] == SOPS_TOKEN
 
 
 def test_without_the_key_each_use_is_reported_encrypted(tmp_path: Path) -> None:
@@ -60,8 +69,12 @@ def test_without_the_key_each_use_is_reported_encrypted(tmp_path: Path) -> None:
     configmap = "kubernetes/workloads/app/configmap.yaml"
     hr = "kubernetes/workloads/app/helmrelease.yaml"
     assert sorted(app.unresolved, key=lambda u: (u.file, u.line, u.variable)) == [
-        Unresolved("SECRET_DOMAIN", "ConfigMap/default/app-settings", configmap, 7, 3, "unresolved: encrypted"),
-        Unresolved("SECRET_TOKEN", "ConfigMap/default/app-settings", configmap, 8, 3, "unresolved: encrypted"),
+        Unresolved(
+            "SECRET_DOMAIN", "ConfigMap/default/app-settings", configmap, 7, 3, "unresolved: encrypted"
+        ),
+        Unresolved(
+            "SECRET_TOKEN", "ConfigMap/default/app-settings", configmap, 8, 3, "unresolved: encrypted"
+        ),
         Unresolved("SECRET_DOMAIN", "HelmRelease/default/web", hr, 21, 7, "unresolved: encrypted"),
     ]
     data = _settings(app.objects)["data"]

@@ -12,6 +12,7 @@ from homeops.cli.flux_cmds import build_group, get_command
 from homeops.cli.kustomize_cmd import kustomize_command
 from homeops.cli.placeholders_cmd import placeholders_command
 from homeops.cli.template_cmds import configure_command, init_command, new_group
+from homeops.cli.validate_cmds import graph_command, plan_command, rules_command, validate_command
 from homeops.errors import HomeopsError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -43,6 +44,10 @@ cli.add_command(placeholders_command)
 cli.add_command(init_command)
 cli.add_command(configure_command)
 cli.add_command(new_group)
+cli.add_command(validate_command)
+cli.add_command(rules_command)
+cli.add_command(graph_command)
+cli.add_command(plan_command)
 
 
 def main(argv: list[str] | None = None) -> None:

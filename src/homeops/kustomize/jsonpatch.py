@@ -121,26 +121,19 @@ def _apply_one(doc: Any, op: dict[str, Any]) -> None:
     kind = op.get("op")
     kind = kind if isinstance(kind, str) else "unknown"
     path = _str_field(op, "path")
-    if kind == "add":
+    if kind in ("add", "remove"):
         if path is None:
-            raise JsonPatchError("add operation failed to decode path" + _MISSING)
+            raise JsonPatchError(f"{kind} operation failed to decode path{_MISSING}")
         found = _find(doc, path)
         if found is None:
-            raise JsonPatchError(f'add operation does not apply: doc is missing path: "{path}"{_MISSING}')
+            raise JsonPatchError(f'{kind} operation does not apply: doc is missing path: "{path}"{_MISSING}')
         try:
-            _add(found[0], found[1], _value(op))
+            if kind == "add":
+                _add(found[0], found[1], _value(op))
+            else:
+                _remove(found[0], found[1])
         except JsonPatchError as exc:
-            raise JsonPatchError(f"error in add for path: '{path}': {exc.message}") from None
-    elif kind == "remove":
-        if path is None:
-            raise JsonPatchError("remove operation failed to decode path" + _MISSING)
-        found = _find(doc, path)
-        if found is None:
-            raise JsonPatchError(f'remove operation does not apply: doc is missing path: "{path}"{_MISSING}')
-        try:
-            _remove(found[0], found[1])
-        except JsonPatchError as exc:
-            raise JsonPatchError(f"error in remove for path: '{path}': {exc.message}") from None
+            raise JsonPatchError(f"error in {kind} for path: '{path}': {exc.message}") from None
     elif kind == "replace":
         if path is None:
             raise JsonPatchError(

@@ -156,6 +156,14 @@ def _directive(patch: Any, strict: bool) -> str:
     return "unknown"
 
 
+def _patched(dest: Any, origin: Any) -> Any:
+    """What a patch node's ``$patch`` directive leaves of ``dest``: MISSING (delete), ``origin`` (replace)."""
+    ps = _directive(origin, strict=True)
+    if ps == "delete":
+        return MISSING
+    return origin if ps == "replace" else dest
+
+
 def _walk_map(dest: Any, origin: Any, schema: Schema | None) -> Any:
     # VisitMap
     if _null(dest):
@@ -167,10 +175,7 @@ def _walk_map(dest: Any, origin: Any, schema: Schema | None) -> Any:
     elif origin is None:
         return MISSING
     else:
-        ps = _directive(origin, strict=True)
-        if ps == "delete":
-            return MISSING
-        new = origin if ps == "replace" else dest
+        new = _patched(dest, origin)
     if not isinstance(new, dict):
         return new
     names = set(new)
@@ -196,10 +201,7 @@ def _walk_assoc(dest: Any, origin: Any, schema: Schema) -> Any:
     elif origin is None:
         return MISSING
     else:
-        ps = _directive(origin, strict=True)
-        if ps == "delete":
-            return MISSING
-        new = origin if ps == "replace" else dest
+        new = _patched(dest, origin)
     if not isinstance(new, list):
         return MISSING if new is MISSING else new
     sources = [new, origin]

@@ -1,0 +1,123 @@
+"""The two sides of a diff as directories: a Git revision extracted from the object database into a temporary
+directory (``git archive``), or the work tree itself. The user's checkout, index and HEAD are never touched.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from homeops.errors import InputError, UsageError
+
+
+@dataclass(frozen=True, slots=True)
+class GitRepo:
+    """A Git work tree: its top level, and where the homeops repository sits inside it (``""``: the top)."""
+
+    toplevel: Path
+    prefix: str
+
+    @classmethod
+    def at(cls, repo: Path) -> GitRepo:
+        """The Git repository holding directory ``repo``; UsageError when there is none."""
+        try:
+            top = run_git(["rev-parse", "--show-toplevel"], repo).strip()
+        except InputError as exc:
+            raise UsageError(
+                f"{repo} is not inside a Git repository: `homeops diff` compares Git revisions",
+                hint="run it from your repository, or pass --repo",
+            ) from exc
+        toplevel = Path(top).resolve()
+        prefix = repo.resolve().relative_to(toplevel).as_posix()
+        return cls(toplevel, "" if prefix == "." else prefix)
+
+    def commit(self, ref: str) -> str:
+        """The commit id of ``ref``; UsageError when it names no commit."""
+        try:
+            return run_git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+                           self.toplevel).strip()  # fmt: skip
+        except InputError:
+            raise UsageError(f"{ref!r} is not a commit of {self.toplevel}") from None
+
+    def tree(self, ref: str) -> str:
+        """The id of the tree of ``ref`` under the prefix (the whole tree when there is no prefix)."""
+        spec = f"{self.commit(ref)}:{self.prefix}" if self.prefix else f"{self.commit(ref)}^{{tree}}"
+        try:
+            return run_git(["rev-parse", "--verify", "--quiet", spec], self.toplevel).strip()
+        except InputError:
+            return ""
+
+    def worktree_clean(self) -> bool:
+        """No tracked change and no untracked (not ignored) file under the prefix."""
+        args = ["status", "--porcelain", "-z", "--untracked-files=all", "--", self.prefix or "."]
+        return run_git(args, self.toplevel) == ""
+
+    def extract(self, ref: str, dest: Path) -> Path:
+        """Write the files of ``ref`` into ``dest`` (from Git's objects); return the repository directory."""
+        commit = self.commit(ref)
+        data = run_git_bytes(["archive", "--format=tar", commit], self.toplevel)
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+            tar.extractall(dest, filter="data")
+        root = dest / self.prefix if self.prefix else dest
+        root.mkdir(parents=True, exist_ok=True)
+        return root
+
+    def changed_files(self, base: str, head: str | None) -> list[str]:
+        """Files that differ between ``base`` and ``head`` (the work tree with untracked files when None),
+        relative to the prefix, sorted. A rename lists both names."""
+        pathspec = ["--", self.prefix or "."]
+        args = ["diff", "--name-only", "-z", "--no-renames", self.commit(base)]
+        if head is not None:
+            args.append(self.commit(head))
+        names = set(_split_z(run_git(args + pathspec, self.toplevel)))
+        if head is None:
+            untracked = ["ls-files", "--others", "--exclude-standard", "-z", *pathspec]
+            names.update(_split_z(run_git(untracked, self.toplevel)))
+        out = []
+        for name in names:
+            if self.prefix:
+                if not name.startswith(self.prefix + "/"):
+                    continue
+                name = name[len(self.prefix) + 1 :]
+            out.append(name)
+        return sorted(out)
+
+
+def _split_z(text: str) -> list[str]:
+    return [part for part in text.split("\0") if part]
+
+
+def _git_env() -> dict[str, str]:
+    env = dict(os.environ)
+    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        env.pop(var, None)
+    env["GIT_OPTIONAL_LOCKS"] = "0"  # `git status` must not write the index either
+    env["LC_ALL"] = "C"
+    return env
+
+
+def run_git_bytes(args: list[str], cwd: Path) -> bytes:
+    """Run ``git ARGS`` in ``cwd``; its stdout. InputError (with git's message) when it fails."""
+    try:
+        proc = subprocess.run(
+            ["git", "-c", "core.quotepath=off", *args],
+            cwd=cwd,
+            env=_git_env(),
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise UsageError("`git` is not installed: `homeops diff` needs it to read revisions") from None
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip() or f"git {args[0]} failed"
+        raise InputError(f"git {args[0]}: {message}")
+    return proc.stdout
+
+
+def run_git(args: list[str], cwd: Path) -> str:
+    """``run_git_bytes`` decoded as UTF-8."""
+    return run_git_bytes(args, cwd).decode("utf-8", "replace")

@@ -1,0 +1,1 @@
+"""Validate rules: each reads the built repository (``homeops.validate.context.ValidateContext``)."""

@@ -1,0 +1,43 @@
+"""Every kind has a schema to validate against.
+
+Why:
+  kubeconform skips kinds it has no schema for, silently; a typo in a custom resource then reaches the
+  cluster. homeops reports each unvalidated object so you can add the CRD's schema (a CRD in the repository,
+  or a schema location in .homeops.yaml).
+
+Bad:
+  # .homeops.yaml without a schema location for cert-manager's kinds
+  kind: Certificate      # not validated
+
+Good:
+  # .homeops.yaml
+  schemaLocations:
+    - ../schemas/crds-catalog   # {group}/{kind}_{version}.json
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from homeops.findings import Finding, Severity
+from homeops.rules.base import finding
+from homeops.schemas import SCHEMA_FETCH_FAILED, SCHEMA_MISSING, SCHEMA_NOT_FETCHED
+
+if TYPE_CHECKING:
+    from homeops.validate.context import ValidateContext
+
+CODE = "HO003"
+NAME = "schema-available"
+SEVERITY = Severity.WARNING
+KIND = "validate"
+CODES = (SCHEMA_MISSING, SCHEMA_NOT_FETCHED, SCHEMA_FETCH_FAILED)
+
+
+def check(ctx: ValidateContext) -> Iterator[Finding]:
+    me = sys.modules[__name__]
+    for sf in ctx.schema_findings:
+        if sf.code in CODES:
+            file, line, col = ctx.where(sf.pos)
+            yield finding(me, sf.message, file=file, line=line, column=col, obj=sf.object, hint=sf.hint or "")

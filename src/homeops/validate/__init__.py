@@ -1,0 +1,1 @@
+"""``homeops validate``: schemas, repository contracts and the dependency graph, in one run."""

@@ -1,0 +1,173 @@
+"""Run every selected rule over a built repository, in one run, and post-process the findings: severity
+overrides, ignore globs and inline ``# homeops: ignore[CODE]`` suppressions."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from homeops.findings import Finding, Severity
+from homeops.flux.cluster import ClusterOptions, build_cluster
+from homeops.flux.repository import git_root
+from homeops.rules.base import Rule
+from homeops.rules.registry import find_rule, rules_of_kind
+from homeops.sops import load_age_identities
+from homeops.validate.config import ValidateConfig, load_config
+from homeops.validate.context import ValidateContext
+
+_SUPPRESS = re.compile(r"#\s*homeops:\s*ignore\[([^\]]*)\]")
+
+
+@dataclass(frozen=True, slots=True)
+class ValidateOptions:
+    repo: Path | None = None
+    root: str | None = None
+    config_file: Path | None = None
+    kubernetes_version: str | None = None
+    schema_locations: tuple[str, ...] = ()
+    allow_network: bool | None = None
+    select: tuple[str, ...] = ()
+    age_key: Path | None = None
+
+
+@dataclass
+class ValidateResult:
+    findings: list[Finding]
+    rules_run: list[Rule]
+    suppressed: int
+    seconds: float
+    repo: Path
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+
+    def summary(self) -> dict[str, Any]:
+        by_sev = Counter(f.severity.value for f in self.findings)
+        return {
+            "errors": by_sev.get("error", 0),
+            "warnings": by_sev.get("warning", 0),
+            "infos": by_sev.get("info", 0),
+            "by_rule": dict(sorted(Counter(f.code for f in self.findings).items())),
+            "suppressed": self.suppressed,
+            "rules": len(self.rules_run),
+            "seconds": round(self.seconds, 3),
+            **self.extra,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "findings": [
+                {
+                    "code": f.code,
+                    "rule": f.rule,
+                    "severity": f.severity.value,
+                    "message": f.message,
+                    "file": f.file,
+                    "line": f.line,
+                    "column": f.column,
+                    "object": f.object,
+                }
+                for f in self.findings
+            ],
+            "summary": self.summary(),
+        }
+
+
+def _merge_config(config: ValidateConfig, options: ValidateOptions) -> ValidateConfig:
+    from dataclasses import replace
+
+    changes: dict[str, Any] = {}
+    if options.kubernetes_version:
+        changes["kubernetes_version"] = options.kubernetes_version
+    if options.schema_locations:
+        changes["schema_locations"] = config.schema_locations + options.schema_locations
+    if options.allow_network is not None:
+        changes["allow_network"] = options.allow_network
+    if options.select:
+        changes["select"] = tuple(s.upper() for s in options.select)
+    return replace(config, **changes) if changes else config
+
+
+def select_rules(config: ValidateConfig) -> list[Rule]:
+    rules = list(rules_of_kind("validate"))
+    if config.select:
+        wanted = {find_rule(c).code for c in config.select}
+        rules = [r for r in rules if r.code in wanted]
+    if config.ignore_rules:
+        skip = {find_rule(c).code for c in config.ignore_rules}
+        rules = [r for r in rules if r.code not in skip]
+    return rules
+
+
+def validate(options: ValidateOptions) -> ValidateResult:
+    """Build the repository's Flux tree and run every selected validate rule on it."""
+    started = time.perf_counter()
+    root = (options.repo or git_root(Path.cwd())).resolve()
+    config = _merge_config(load_config(root, options.config_file), options)
+    rules = select_rules(config)
+    identities = tuple(load_age_identities(key_file=options.age_key))
+    cluster = build_cluster(ClusterOptions(repo=root, path=options.root, identities=identities))
+    build_seconds = time.perf_counter() - started
+    ctx = ValidateContext(cluster, config)
+    raw: list[Finding] = []
+    for rule in rules:
+        raw.extend(rule.check(ctx))
+    findings, suppressed = postprocess(raw, config, root)
+    return ValidateResult(
+        findings,
+        rules,
+        suppressed,
+        time.perf_counter() - started,
+        root,
+        {"build_seconds": round(build_seconds, 3), "kustomizations": len(cluster.nodes)},
+    )
+
+
+def postprocess(findings: list[Finding], config: ValidateConfig, root: Path) -> tuple[list[Finding], int]:
+    """Apply severity overrides, ignore globs and inline suppressions; dedupe and sort."""
+    from dataclasses import replace
+
+    out: list[Finding] = []
+    suppressed = 0
+    lines_cache: dict[str, list[str]] = {}
+    seen: set[Finding] = set()
+    for f in findings:
+        if f.code in config.severity:
+            f = replace(f, severity=config.severity[f.code])
+        if f.file and any(fnmatch.fnmatch(f.file, pat) for pat in config.ignore_paths):
+            suppressed += 1
+            continue
+        if f.file and f.line and _suppressed(root, f, lines_cache):
+            suppressed += 1
+            continue
+        if f in seen:
+            continue
+        seen.add(f)
+        out.append(f)
+    out.sort(key=lambda f: (f.file, f.line, f.column, f.code, f.message))
+    return out, suppressed
+
+
+def _suppressed(root: Path, f: Finding, cache: dict[str, list[str]]) -> bool:
+    lines = cache.get(f.file)
+    if lines is None:
+        try:
+            lines = (root / f.file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            lines = []
+        cache[f.file] = lines
+    for index in (f.line - 1, f.line - 2):
+        if 0 <= index < len(lines):
+            m = _SUPPRESS.search(lines[index])
+            if m:
+                wanted = {c.strip().lower() for c in m.group(1).split(",")}
+                if not wanted - {""} or f.code.lower() in wanted or f.rule in wanted or "all" in wanted:
+                    return True
+    return False
