@@ -278,11 +278,6 @@ def test_build_hr_missing_required_reference_fails(tmp_path: Path) -> None:
     assert result.to_json()["values"] == EXPECTED_VALUES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="helm reads values with sigs.k8s.io/yaml (go-yaml v2, YAML 1.1): `yes` is true; "
-    "helmvalues.read_values uses YAML 1.2 rules",
-)
 def test_build_hr_values_are_read_as_yaml_1_1(tmp_path: Path) -> None:
     options = _repo("helm-values", tmp_path)
     assert options.repo is not None

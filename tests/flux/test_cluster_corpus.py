@@ -72,11 +72,6 @@ def test_each_kustomization_builds_or_names_the_cause(
             assert u["variable"] and u["object"] and u["reason"], (where, u)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="objects from configMapGenerator/secretGenerator carry no source position, so a variable used in "
-    "them is reported with an empty file (Diaoul, ahgraber, joryirving)",
-)
 def test_every_unresolved_use_has_a_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     if not _REPOS:
         pytest.skip(f"no corpus at {CORPUS}")

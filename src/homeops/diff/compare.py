@@ -7,13 +7,12 @@ import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from homeops.flux.secrets import mask_secrets, mask_strings
-from homeops.yaml.emitter import dump_document
-from homeops.yaml.nodes import YMap
-
 from homeops.diff.images import image_changes, object_images, values_images
 from homeops.diff.objects import Item, ObjKey, same, strip_attrs
 from homeops.diff.values import HrValues
+from homeops.flux.secrets import mask_secrets, mask_strings
+from homeops.yaml.emitter import dump_document
+from homeops.yaml.nodes import YMap
 
 ADDED, CHANGED, REMOVED = "added", "changed", "removed"
 

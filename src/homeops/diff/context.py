@@ -6,12 +6,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from homeops.flux.cluster import ClusterBuild, KsNode
-from homeops.yaml.nodes import Pos, YMap
-
 from homeops.diff.compare import ResourceChange
 from homeops.diff.objects import Item, ObjKey, pos_of
 from homeops.diff.values import HrValues
+from homeops.flux.cluster import ClusterBuild, KsNode
+from homeops.yaml.nodes import Pos, YMap
 
 BASE, HEAD = "base", "head"
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from homeops.diff.objects import ObjKey, key_of, walk
 from homeops.flux.cluster import ClusterBuild, HelmReleaseNode
 from homeops.flux.helm_strvals import StrvalsError, parse_into
 from homeops.flux.helmvalues import Lookup, compute_values, lookup_from, read_values
 from homeops.flux.secrets import MASK
 from homeops.yaml.nodes import YMap, deep_copy
-
-from homeops.diff.objects import ObjKey, key_of, walk
 
 Path_ = tuple[str, ...]
 

@@ -24,10 +24,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from homeops.errors import InputError, Location
+from homeops.errors import HomeopsError, Location
 from homeops.flux.helm_strvals import StrvalsError, parse_into, parse_into_string, parse_literal_into
 from homeops.flux.kinds import HelmRelease, ValuesRef
-from homeops.yaml.loader import load_documents
+from homeops.flux.varsub import load_yaml11
 from homeops.yaml.nodes import YMap, deep_copy
 
 Lookup = Callable[[str, str, str], Mapping[str, str] | None]
@@ -114,10 +114,9 @@ def replace_path_value(values: dict[str, Any], path: str, value: str, literal: b
 def read_values(text: str, display: str) -> YMap:
     """chartutil.ReadValues: the first YAML document as a map (``{}`` when empty). Raises ValueError."""
     try:
-        docs = load_documents(text, display)
-    except InputError as exc:
+        first = load_yaml11(text, Location(display))
+    except HomeopsError as exc:
         raise ValueError(str(exc)) from None
-    first = docs[0] if docs else None
     if first is None or (isinstance(first, dict) and not first):
         return YMap()
     if not isinstance(first, YMap):

@@ -201,6 +201,16 @@ def _load_v2(text: str, where: Location | None) -> YMap:
     return value
 
 
+def load_yaml11(text: str, where: Location | None = None) -> Any:
+    """The first document of ``text`` read as go-yaml v2 (YAML 1.1: ``yes``/``on`` are booleans) and then
+    through JSON, as sigs.k8s.io/yaml.Unmarshal reads it (helm's chartutil.ReadValues does so)."""
+    try:
+        first = next(iter(yaml.compose_all(text, Loader=_V2Loader)), None)
+    except yaml.YAMLError as exc:
+        raise BuildError(f"invalid YAML: {exc}", location=where) from None
+    return _to_json_value(first, [_MAX_NODES], where) if first is not None else None
+
+
 def _v2_scalar(node: ScalarNode) -> Any:
     text = str(node.value)
     tag = node.tag

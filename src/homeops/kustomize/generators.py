@@ -324,7 +324,13 @@ def _generate(args: _GenArgs, ctx: KContext) -> Resource:
             obj["binaryData"] = binary
     if opts is not None and opts.immutable:
         obj["immutable"] = True
-    res = Resource(obj, origin=args.origin)
+    # Generated objects have no source text: their positions are the generator entry's.
+    origin = args.origin or Pos(args.where.file, args.where.line, args.where.column)
+    obj.pos = metadata.pos = origin
+    for part in (obj.get("data"), obj.get("binaryData")):
+        if isinstance(part, YMap):
+            part.pos = origin
+    res = Resource(obj, origin=origin)
     res.behavior = args.behavior
     res.needs_hash = opts is None or not opts.disable_name_suffix_hash
     return res

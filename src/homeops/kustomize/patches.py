@@ -48,7 +48,7 @@ class Selector:
     label_selector: str = ""
     annotation_selector: str = ""
     where: Location = field(default_factory=lambda: Location(""))
-    _parsed: dict[str, LabelSelector] = field(default_factory=dict, repr=False)
+    _parsed: dict[str, LabelSelector] = field(default_factory=dict, init=False, repr=False)
 
     def _ok(self, name: str, *candidates: str) -> bool:
         pat = self.patterns.get(name)

@@ -6,7 +6,10 @@ transformer first), then applied in order, each seeing the results of the previo
 
 Faithful quirks of kustomize worth knowing:
 
-* a resource is selected by any of its ids, current or previous (names before prefix/suffix/namespace);
+* a resource is selected by any of its ids, current or previous (names before prefix/suffix/namespace),
+  and a ``reject`` matching any of them rejects it; namespaces compare as kyaml's replacement filter
+  builds the ids: the current one without a scope (a Namespace or a ClusterRole is in ``default``), the
+  previous ones as recorded (none for a cluster-scoped type), the selector's never cluster-scoped;
 * target field paths go through kyaml's PathMatcher, where ``[key=value]`` is an *unanchored regular
   expression* on the value (``[name=app]`` also selects ``app-sidecar``) and ``*`` visits list items;
 * a missing target field is an error unless ``options.create`` is set;

@@ -13,8 +13,9 @@ from typing import Any
 
 import yaml
 from homeops.errors import InputError, Location
+from homeops.yaml.fastload import fast_documents
 from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
-from homeops.yaml.resolver import HINT_CHARS, resolve_plain, resolve_plain_tagged, resolve_tagged
+from homeops.yaml.resolver import HINT_CHARS, key_text, resolve_plain, resolve_plain_tagged, resolve_tagged
 from yaml._yaml import CParser
 from yaml.events import (
     AliasEvent,
@@ -214,7 +215,7 @@ class _Composer:
                     skey = text
                 else:
                     key = resolve_plain(text)
-                    skey = key if isinstance(key, str) else _key_text(key)
+                    skey = key if isinstance(key, str) else key_text(key)
             else:
                 is_merge = (
                     cls is ScalarEvent
@@ -223,7 +224,7 @@ class _Composer:
                     and event.tag in (None, _MERGE_TAG)
                 )
                 key = self.node(event, _OTHER)
-                skey = key if isinstance(key, str) else _key_text(key)
+                skey = key if isinstance(key, str) else key_text(key)
             child = _OTHER
             if ctx == _ROOT:
                 if skey == "metadata":
@@ -264,21 +265,14 @@ class _Composer:
         return m
 
 
-def _key_text(key: Any) -> str:
-    if key is None:
-        return "null"
-    if key is True:
-        return "true"
-    if key is False:
-        return "false"
-    return str(key)
-
-
 def load_documents(text: str | bytes, file: str, *, max_alias_nodes: int = MAX_ALIAS_NODES) -> list[Any]:
     """Parse every document of ``text``. ``file`` names the source in positions and errors.
 
     Empty documents come back as ``None``. Raises InputError on malformed YAML or a YAML bomb.
     """
+    docs = fast_documents(text, file)
+    if docs is not None:
+        return docs
     parser = CParser(text)
     try:
         return _Composer(parser, file, max_alias_nodes).documents()

@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "format_rfc3339nano",
+    "key_text",
     "parse_go_timestamp",
     "resolve_plain",
     "resolve_plain_tagged",
@@ -197,3 +198,14 @@ def resolve_tagged(tag: str, text: str) -> Any:
     if short == "float" and rtag == "int":
         return float(value)
     raise ValueError(f"cannot decode !!{rtag} `{text}` as a !!{short}")
+
+
+def key_text(key: Any) -> str:
+    """A mapping key as kustomize keeps it: the text of a non-string key as go-yaml v3 formats it."""
+    if key is None:
+        return "null"
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    return str(key)

@@ -1,0 +1,195 @@
+"""``homeops diff``: what a change would do to the cluster, offline.
+
+Both sides are built in full with ``build_cluster`` (no incremental rebuild of only the changed
+Kustomizations): the base from Git's objects (``git archive`` into a temporary directory), the head from the
+work tree (uncommitted and untracked files included) or from a second revision. When both sides have the
+same Git tree nothing is built at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from homeops.diff.compare import ImageChange, ResourceChange, compare, make_masker
+from homeops.diff.context import DiffContext
+from homeops.diff.files import FilesResult, touched
+from homeops.diff.gitsrc import GitRepo
+from homeops.diff.objects import DEFAULT_STRIP_ATTRS, index_cluster
+from homeops.diff.values import side_values
+from homeops.errors import UsageError
+from homeops.findings import Finding, Severity
+from homeops.flux.api import RepoOptions
+from homeops.flux.cluster import ClusterBuild, build_cluster
+from homeops.flux.secrets import secret_strings
+from homeops.rules.registry import rules_of_kind
+
+TARGETS = ("all", "ks", "hr")
+
+
+@dataclass(frozen=True, slots=True)
+class DiffOptions:
+    """What to compare, and how."""
+
+    base: str
+    head: str | None = None  # None: the work tree, uncommitted changes included
+    target: str = "all"  # all | ks | hr
+    name: str | None = None  # the Kustomization or HelmRelease (target ks/hr)
+    namespace: str | None = None
+    strip_attrs: tuple[str, ...] = DEFAULT_STRIP_ATTRS
+    files_only: bool = False  # only list the Kustomizations and HelmReleases the changed files touch
+    repo: RepoOptions = field(default_factory=RepoOptions)
+
+
+@dataclass
+class DiffResult:
+    """The differences, image changes and breaking-change findings (or, with ``files_only``, the touched
+    Kustomizations and HelmReleases)."""
+
+    base: str
+    head: str
+    changes: list[ResourceChange] = field(default_factory=list)
+    images: list[ImageChange] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    files: FilesResult | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def has_differences(self) -> bool:
+        if self.files is not None:
+            return bool(self.files.kustomizations or self.files.helmreleases)
+        return bool(self.changes or self.findings)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == Severity.ERROR)
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        """``{kind: {"added": n, "changed": n, "removed": n}}``, kinds sorted."""
+        counts: Counter[tuple[str, str]] = Counter((c.kind, c.change) for c in self.changes)
+        out: dict[str, dict[str, int]] = {}
+        for kind in sorted({k for k, _ in counts}):
+            out[kind] = {what: counts[(kind, what)] for what in ("added", "changed", "removed")}
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        if self.files is not None:
+            return self.files.to_json()
+        return {
+            "changes": [c.to_json() for c in self.changes],
+            "images": [i.to_json() for i in self.images],
+            "findings": [_finding_json(f) for f in self.findings],
+        }
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    keys = ("code", "rule", "severity", "message", "file", "line", "column", "object")
+    data = f.to_json()
+    return {k: data[k] for k in keys}
+
+
+def diff(options: DiffOptions) -> DiffResult:
+    """Compare the cluster built from ``options.base`` with the one built from the head."""
+    if options.target not in TARGETS:
+        raise UsageError(f"unknown target {options.target!r}: use ks NAME, hr NAME or all")
+    if options.target != "all" and not options.name:
+        raise UsageError(f"`diff {options.target}` needs a name")
+    copts = options.repo.cluster_options()
+    git = GitRepo.at(copts.repo)
+    head_label = options.head or "work tree"
+    git.commit(options.base)
+    if options.head is not None:
+        git.commit(options.head)
+    with tempfile.TemporaryDirectory(prefix="homeops-diff-") as tmp:
+        base_root = git.extract(options.base, Path(tmp) / "base")
+        head_root = copts.repo if options.head is None else git.extract(options.head, Path(tmp) / "head")
+        if options.files_only:
+            changed = git.changed_files(options.base, options.head)
+            files = touched(changed, base_root, head_root)
+            return DiffResult(options.base, head_label, files=files)
+        if _same_tree(git, options.base, options.head):
+            return DiffResult(options.base, head_label)
+        base = build_cluster(dataclasses.replace(copts, repo=base_root))
+        head = build_cluster(dataclasses.replace(copts, repo=head_root))
+        return _compare(options, base, head, git.changed_files(options.base, options.head), head_label)
+
+
+def _same_tree(git: GitRepo, base: str, head: str | None) -> bool:
+    base_tree = git.tree(base)
+    if head is not None:
+        return base_tree == git.tree(head)
+    return base_tree == git.tree("HEAD") and git.worktree_clean()
+
+
+def _compare(
+    options: DiffOptions, base: ClusterBuild, head: ClusterBuild, changed: list[str], head_label: str
+) -> DiffResult:
+    base_index, head_index = index_cluster(base), index_cluster(head)
+    base_values, head_values = side_values(base), side_values(head)
+    secrets = secret_strings(
+        [*base.all_objects(), *head.all_objects(), *(e.obj for e in (*base.repo.entries, *head.repo.entries))]
+    )
+    changes, images = compare(
+        base_index, head_index, base_values, head_values, options.strip_attrs, make_masker(secrets)
+    )
+    ctx = DiffContext(base, head, base_index, head_index, base_values, head_values, changes, tuple(changed))
+    findings: list[Finding] = []
+    for rule in rules_of_kind("diff"):
+        findings.extend(rule.check(ctx))
+    findings = [_masked_finding(f, secrets) for f in findings]
+    findings.sort(key=lambda f: (f.code, f.file, f.line, f.object))
+    problems = sorted(set(head.problems) - set(base.problems))
+    result = DiffResult(options.base, head_label, changes, images, findings, None, problems)
+    return _scoped(result, options, base, head)
+
+
+def _masked_finding(f: Finding, secrets: frozenset[str]) -> Finding:
+    message = f.message
+    for s in sorted(secrets, key=len, reverse=True):
+        message = message.replace(s, "**masked**")
+    return f if message == f.message else dataclasses.replace(f, message=message)
+
+
+def _scoped(result: DiffResult, options: DiffOptions, base: ClusterBuild, head: ClusterBuild) -> DiffResult:
+    """Keep what ``ks NAME`` / ``hr NAME`` / ``all -n NS`` asks for."""
+    ns, name = options.namespace, options.name
+    if options.target == "all":
+        if ns is None:
+            return result
+        keep = [c for c in result.changes if c.key.namespace == ns]
+    elif options.target == "ks":
+        nodes = [n for side in (base, head) for n in side.find(str(name), ns)]
+        if not nodes:
+            known = sorted({n.name for side in (base, head) for n in side.nodes})
+            raise UsageError(f"no Kustomization named {name!r} on either side", hint=_known(known))
+        parents = {n.ref for n in nodes}
+        keep = [c for c in result.changes if c.parent in parents]
+    else:
+        hrs = [
+            h for side in (base, head) for h in side.helmreleases
+            if h.hr.name == name and (ns is None or h.hr.namespace == ns)
+        ]  # fmt: skip
+        if not hrs:
+            known = sorted({h.hr.name for side in (base, head) for h in side.helmreleases})
+            raise UsageError(f"no HelmRelease named {name!r} on either side", hint=_known(known))
+        wanted = {(h.hr.namespace, h.hr.name) for h in hrs}
+        keep = [
+            c for c in result.changes
+            if c.key.kind == "HelmRelease" and (c.key.namespace, c.key.name) in wanted
+        ]  # fmt: skip
+    refs = {c.ref for c in keep}
+    result.changes = keep
+    result.images = [i for i in result.images if i.object in refs]
+    result.findings = [f for f in result.findings if f.object in refs]
+    return result
+
+
+def _known(names: list[str]) -> str | None:
+    return "known: " + ", ".join(names[:20]) if names else None
+
+
+__all__ = ["TARGETS", "DiffOptions", "DiffResult", "diff"]
