@@ -260,7 +260,8 @@ data:
 
 def git(repo: Path, *args: str) -> str:
     """Run git in ``repo`` with a fixed identity; its stdout."""
-    env_args = ["-c", "user.name=homeops-test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"]
+    env_args = ["-c", "user.name=homeops-test", "-c", "user.email=test@example.invalid"]
+    env_args += ["-c", "commit.gpgsign=false"]
     proc = subprocess.run(["git", *env_args, *args], cwd=repo, capture_output=True, text=True, check=True)
     return proc.stdout
 

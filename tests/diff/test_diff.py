@@ -53,7 +53,8 @@ def invoke(repo: Path, *args: str) -> tuple[int, str]:
     from click.testing import CliRunner
 
     runner = CliRunner()
-    res = runner.invoke(diff_command, [*args, "--repo", str(repo)], standalone_mode=False, catch_exceptions=False)
+    argv = [*args, "--repo", str(repo)]
+    res = runner.invoke(diff_command, argv, standalone_mode=False, catch_exceptions=False)
     code = res.return_value if isinstance(res.return_value, int) else 0
     return code, res.output
 
@@ -67,7 +68,8 @@ def test_identical_refs_are_empty_and_exit_zero(repo: Path) -> None:
     for fmt in ("text", "json"):
         code, out = invoke(repo, "--base", "HEAD", "-o", fmt)
         assert code == 0
-        assert out == "" if fmt == "text" else json.loads(out) == {"changes": [], "images": [], "findings": []}
+        empty: dict[str, list[object]] = {"changes": [], "images": [], "findings": []}
+        assert out == "" if fmt == "text" else json.loads(out) == empty
     code, out = invoke(repo, "all", "--base", "HEAD", "--head", "main")
     assert (code, out) == (0, "")
 
@@ -138,7 +140,8 @@ def test_markdown_is_truncated_cleanly(repo: Path) -> None:
         (repo / f"{WEB}/cm{i}.yaml").write_text(
             f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{i}\ndata:\n  k: {'x' * 200}\n"
         )
-    edit(repo, f"{WEB}/kustomization.yaml", "resources:\n", "resources:\n" + "".join(f"  - ./cm{i}.yaml\n" for i in range(30)))
+    listed = "".join(f"  - ./cm{i}.yaml\n" for i in range(30))
+    edit(repo, f"{WEB}/kustomization.yaml", "resources:\n", "resources:\n" + listed)
     result = run(repo)
     full = render_markdown(result, 10**6)
     cut = render_markdown(result, 4000)
@@ -153,7 +156,10 @@ def test_files_lists_touched_kustomizations_and_helmreleases(repo: Path) -> None
     edit(repo, "kubernetes/apps/db/app/configmap.yaml", '"100"', '"200"')
     result = run(repo, files_only=True)
     assert result.files is not None
-    assert set(result.files.kustomizations) == {"Kustomization/flux-system/web", "Kustomization/flux-system/db"}
+    assert set(result.files.kustomizations) == {
+        "Kustomization/flux-system/web",
+        "Kustomization/flux-system/db",
+    }
     assert set(result.files.helmreleases) == {"HelmRelease/default/web-app"}
     assert result.files.changed == ["kubernetes/apps/db/app/configmap.yaml", f"{WEB}/helmrelease.yaml"]
     code, out = invoke(repo, "--base", "HEAD", "--files", "-o", "json")

@@ -26,11 +26,22 @@ from homeops.diff.render import DEFAULT_LIMIT_BYTES, render_json, render_markdow
     show_default=True,
     help="Label/annotation keys (shell patterns) to ignore; empty to compare everything.",
 )
-@click.option("-o", "--output", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-@click.option("--limit-bytes", type=click.IntRange(min=1000), default=DEFAULT_LIMIT_BYTES, show_default=True,
-              help="Markdown output: cut whole sections to stay under this size.")  # fmt: skip
-@click.option("--files", "files_only", is_flag=True,
-              help="Only list the Kustomizations and HelmReleases the changed files touch (no build).")  # fmt: skip
+@click.option(
+    "-o", "--output", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+)
+@click.option(
+    "--limit-bytes",
+    type=click.IntRange(min=1000),
+    default=DEFAULT_LIMIT_BYTES,
+    show_default=True,
+    help="Markdown output: cut whole sections to stay under this size.",
+)
+@click.option(
+    "--files",
+    "files_only",
+    is_flag=True,
+    help="Only list the Kustomizations and HelmReleases the changed files touch (no build).",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are differences.")
 @repo_options
 def diff_command(

@@ -104,6 +104,9 @@ def diff(options: DiffOptions) -> DiffResult:
     git.commit(options.base)
     if options.head is not None:
         git.commit(options.head)
+    if _same_tree(git, options.base, options.head):
+        empty = FilesResult([]) if options.files_only else None
+        return DiffResult(options.base, head_label, files=empty)
     with tempfile.TemporaryDirectory(prefix="homeops-diff-") as tmp:
         base_root = git.extract(options.base, Path(tmp) / "base")
         head_root = copts.repo if options.head is None else git.extract(options.head, Path(tmp) / "head")
@@ -111,8 +114,6 @@ def diff(options: DiffOptions) -> DiffResult:
             changed = git.changed_files(options.base, options.head)
             files = touched(changed, base_root, head_root)
             return DiffResult(options.base, head_label, files=files)
-        if _same_tree(git, options.base, options.head):
-            return DiffResult(options.base, head_label)
         base = build_cluster(dataclasses.replace(copts, repo=base_root))
         head = build_cluster(dataclasses.replace(copts, repo=head_root))
         return _compare(options, base, head, git.changed_files(options.base, options.head), head_label)

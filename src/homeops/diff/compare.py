@@ -100,7 +100,7 @@ def compare(
         text_b = dump_document(mask(h_obj)) if h_obj is not None else ""
         diff = unified(text_a, text_b, f"base/{key.ref}", f"head/{key.ref}")
         note = ""
-        if change == CHANGED and not diff and not same(b_obj, h_obj) and b_obj is not None and h_obj is not None:
+        if b_obj is not None and h_obj is not None and not diff and not same(b_obj, h_obj):
             note = "changed only in masked Secret values: " + ", ".join(_masked_changes(b_obj, h_obj))
         values_diff = ""
         if values_differ and (bv is not None or hv is not None):

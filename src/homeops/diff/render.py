@@ -57,8 +57,8 @@ def render_text(result: DiffResult) -> str:
     if rows:
         width = max(len("KIND"), *(len(r[0]) for r in rows))
         out.append(f"  {'KIND':<{width}}  ADDED  CHANGED  REMOVED\n")
-        for kind, a, c, r in rows:
-            out.append(f"  {kind:<{width}}  {a:>5}  {c:>7}  {r:>7}\n")
+        for kind, n_add, n_chg, n_rm in rows:
+            out.append(f"  {kind:<{width}}  {n_add:>5}  {n_chg:>7}  {n_rm:>7}\n")
     if result.images:
         out.append("Images:\n")
         out.extend(f"  {_image_line(i)}\n" for i in result.images)
@@ -108,7 +108,8 @@ def render_markdown(result: DiffResult, limit_bytes: int = DEFAULT_LIMIT_BYTES) 
     changes first, then one collapsible section per changed resource until the limit; what does not fit
     is left out whole and named in a closing notice."""
     if result.files is not None:
-        return _md_clip([f"### homeops diff --files\n\n{_files_text(result) or 'Nothing touched.'}\n"], limit_bytes)
+        listing = _files_text(result) or "Nothing touched."
+        return _md_clip([f"### homeops diff --files\n\n{listing}\n"], limit_bytes)
     title = f"### homeops diff `{result.base}` → `{result.head}`\n\n"
     if not result.changes and not result.findings:
         return title + "No differences.\n"
@@ -161,8 +162,8 @@ def _md_clip(head: list[str], limit: int, units: list[tuple[str, str]] | None = 
     if left_out:
         names = ", ".join(left_out[:15]) + (f" and {len(left_out) - 15} more" if len(left_out) > 15 else "")
         notice = (
-            f"\n> [!NOTE]\n> Truncated to {limit} bytes: {len(left_out)} item(s) not shown: {_md_cell(names)}."
-            " Run `homeops diff` locally for the full output.\n"
+            f"\n> [!NOTE]\n> Truncated to {limit} bytes: {len(left_out)} item(s) not shown: "
+            f"{_md_cell(names)}. Run `homeops diff` locally for the full output.\n"
         )
         while len((out + notice).encode()) > limit and len(names) > 20:
             names = names[: len(names) // 2] + "…"

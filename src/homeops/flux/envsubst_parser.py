@@ -178,7 +178,17 @@ class _Scanner:
             self.skip()
         elif not self.accept(r, self.pos - self.start):
             return False
+        # Plain text accepts every rune: only "$" (a "${" or a "$$" escape) can end or change the token,
+        # so jump to the next one instead of decoding rune by rune (same result, much faster).
+        plain = (
+            self.accept is _accept_rune
+            and self.mode & _SCAN_LBRACK
+            and not (self.mode & _SCAN_ESCAPE and self.escape & _ESC_BACKSLASH)
+        )
         while True:
+            if plain:
+                nxt = self.buf.find(b"$", self.pos)
+                self.pos = len(self.buf) if nxt < 0 else nxt
             r = self.read()
             if r == _EOF:
                 self.unread()

@@ -35,9 +35,16 @@ class FileLoader:
         self._parsed: dict[tuple[str, str], list[Any]] = {}
         self._bytes: dict[Path, bytes] = {}
         self._resolved: dict[tuple[Path, str], Path] = {}
+        self._display: dict[Path, str] = {}
 
     def display(self, path: Path) -> str:
         """How a path is shown in messages: relative to the current directory when below it."""
+        cached = self._display.get(path)
+        if cached is None:
+            cached = self._display[path] = self._display_uncached(path)
+        return cached
+
+    def _display_uncached(self, path: Path) -> str:
         try:
             return os.path.relpath(path, self.cwd) if path.is_relative_to(self.cwd) else str(path)
         except ValueError:  # pragma: no cover - different drives

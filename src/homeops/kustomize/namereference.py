@@ -32,14 +32,18 @@ Sieve = Callable[[Resource], bool]
 def fix_name_references(resmap: ResMap, tconfig: TransformerConfig) -> None:
     """Rewrite name references in ``resmap`` to the current names of the resources they refer to."""
     resources = resmap.resources()
+    by_gvk: dict[tuple[str, str, str], list[tuple[NameBackRef, FieldSpec]]] = {}
     for referrer in resources:
         org = referrer.orig_id()
-        filters = [
-            (backref, spec)
-            for backref in tconfig.name_reference
-            for spec in backref.referrers
-            if is_selected(org.group, org.version, org.kind, spec)
-        ]
+        gvk = (org.group, org.version, org.kind)
+        filters = by_gvk.get(gvk)
+        if filters is None:
+            filters = by_gvk[gvk] = [
+                (backref, spec)
+                for backref in tconfig.name_reference
+                for spec in backref.referrers
+                if is_selected(org.group, org.version, org.kind, spec)
+            ]
         if not filters:
             continue
         candidates = _subset_referable(resources, referrer)

@@ -279,8 +279,9 @@ class ResMap:
     def append(self, res: Resource) -> None:
         """Add a resource; raises ValueError if one with the same current id is already present."""
         rid = res.cur_id()
+        name = rid.name
         for other in self._items:
-            if other.cur_id().same_object(rid):
+            if other.name == name and other.cur_id().same_object(rid):
                 raise ValueError(f"may not add resource with an already registered id: {rid}")
         self._items.append(res)
 

@@ -162,7 +162,10 @@ class TransformerConfig:
         """A new config: ``other`` merged into this one as kustomize's ``TransformerConfig.Merge``.
 
         Raises ``BuildError`` (``failed to merge X fieldSpec: conflicting fieldspecs``) on a conflict.
+        Merging an equal config changes nothing (every spec is already present), so it is skipped.
         """
+        if other is self or other == self:
+            return self
         out = TransformerConfig()
         for attr, _key, go_name in _SECTIONS:
             try:

@@ -28,6 +28,7 @@ _UNSUPPORTED_TEXT = re.compile("[\t\r\x85\u2028\u2029\ufeff]")
 _OTHER_VALUE_START = frozenset("!&*%@`,]}?:>")
 # First characters that a plain key cannot start with here.
 _OTHER_KEY_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_ANCHOR_NAME = re.compile("[0-9A-Za-z_-]+")
 _ROOT, _METADATA, _ANNOTATIONS, _OTHER = range(4)
 
 
@@ -46,7 +47,7 @@ def _is_valid_yaml(data: str | bytes) -> bool:
     return True
 
 
-def fast_documents(data: str | bytes, file: str) -> list[Any] | None:
+def fast_documents(data: str | bytes, file: str, max_alias_nodes: int) -> list[Any] | None:
     """The documents of ``data`` when it is valid YAML this reader handles, else None.
 
     Raises InputError only for what the event-based loader also refuses in valid YAML (duplicate keys).
@@ -61,7 +62,7 @@ def fast_documents(data: str | bytes, file: str) -> list[Any] | None:
     if _UNSUPPORTED_TEXT.search(text) or "\x00" in text or not _is_valid_yaml(data):
         return None
     try:
-        return _Reader(text, file).documents()
+        return _Reader(text, file, max_alias_nodes).documents()
     except _Decline:
         return None
 
@@ -69,10 +70,23 @@ def fast_documents(data: str | bytes, file: str) -> list[Any] | None:
 class _Reader:
     """Reads the documents of one text; ``i`` is the index of the line after the node just read."""
 
-    __slots__ = ("ends_with_break", "file", "i", "indents", "lines", "n")
+    __slots__ = (
+        "alias_budget",
+        "anchor_text",
+        "anchors",
+        "ends_with_break",
+        "file",
+        "i",
+        "indents",
+        "lines",
+        "n",
+    )
 
-    def __init__(self, text: str, file: str) -> None:
+    def __init__(self, text: str, file: str, max_alias_nodes: int) -> None:
         self.file = file
+        self.anchors: dict[str, Any] = {}
+        self.anchor_text: dict[str, str] = {}
+        self.alias_budget = max_alias_nodes
         self.lines = text.split("\n")
         self.ends_with_break = text.endswith("\n")
         if self.ends_with_break:
@@ -96,6 +110,8 @@ class _Reader:
         docs: list[Any] = []
         for first, end, explicit in bounds:
             self.n = end
+            self.anchors = {}
+            self.anchor_text = {}
             i = self.next_content(first)
             if i >= end:
                 if explicit:
@@ -228,15 +244,55 @@ class _Reader:
 
     def inline(self, rest: str, ctx: int, i: int, indent: int, column: int) -> Any:
         """A value written on its line at ``column`` (``rest`` is the line from there), inside the block
-        collection indented by ``indent``."""
+        collection indented by ``indent``. Anchors and aliases are handled for scalars only."""
         first = rest[0]
         self.i = i + 1
+        if first == "*":
+            name = self.anchor_name(rest)
+            self.check_tail(rest[len(name) + 1 :])
+            if name not in self.anchors:
+                raise _Decline
+            self.alias_budget -= 1
+            if self.alias_budget < 0:
+                raise _Decline
+            return self.anchor_text[name] if ctx == _ANNOTATIONS else self.anchors[name]
+        anchor = None
+        if first == "&":
+            anchor = self.anchor_name(rest)
+            rest = rest[len(anchor) + 1 :].lstrip(" ")
+            if not rest:
+                raise _Decline
+            first = rest[0]
+        if first == "[" or first == "{":
+            self.check_tail(rest[2:])
+            if anchor is not None or rest[1:2] != ("]" if first == "[" else "}"):
+                raise _Decline
+            pos = Pos(self.file, i + 1, column + 1)
+            return YSeq(pos=pos) if first == "[" else YMap(pos=pos)
+        text, plain = self.scalar(rest, first, i, indent)
+        value = resolve_plain(text) if plain and ctx != _ANNOTATIONS and text[0] in HINT_CHARS else text
+        if anchor is not None:
+            self.anchors[anchor] = value
+            self.anchor_text[anchor] = text
+        return value
+
+    @staticmethod
+    def anchor_name(rest: str) -> str:
+        """The name of the anchor or alias that ``rest`` starts with."""
+        end = rest.find(" ")
+        name = rest[1:] if end < 0 else rest[1:end]
+        if not name or not _ANCHOR_NAME.fullmatch(name):
+            raise _Decline
+        return name
+
+    def scalar(self, rest: str, first: str, i: int, indent: int) -> tuple[str, bool]:
+        """The text of the scalar ``rest`` starts with, and whether it is plain."""
         if first == '"' or first == "'":
             if first == '"':
                 end = rest.find('"', 1)
                 if end < 0 or "\\" in rest[1:end]:
                     raise _Decline
-                value = rest[1:end]
+                text = rest[1:end]
             else:
                 end = 1
                 while True:
@@ -246,18 +302,12 @@ class _Reader:
                     if rest[end + 1 : end + 2] != "'":
                         break
                     end += 2
-                value = rest[1:end].replace("''", "'")
+                text = rest[1:end].replace("''", "'")
             self.check_tail(rest[end + 1 :])
-            return value
+            return text, False
         if first == "|":
-            return self.literal(rest, i, indent)
-        if first == "[" or first == "{":
-            self.check_tail(rest[2:])
-            if rest[1:2] != ("]" if first == "[" else "}"):
-                raise _Decline
-            pos = Pos(self.file, i + 1, column + 1)
-            return YSeq(pos=pos) if first == "[" else YMap(pos=pos)
-        if first in _OTHER_VALUE_START or (first == "-" and rest[1:2] in ("", " ")):
+            return self.literal(rest, i, indent), False
+        if first in _OTHER_VALUE_START or first in "#&*[{" or (first == "-" and rest[1:2] in ("", " ")):
             raise _Decline
         cut = rest.find(" #")
         text = (rest if cut < 0 else rest[:cut]).rstrip(" ")
@@ -267,9 +317,7 @@ class _Reader:
             j += 1
         if j < n and indents[j] > indent and lines[j][indents[j]] != "#":
             raise _Decline
-        if ctx == _ANNOTATIONS or text[0] not in HINT_CHARS:
-            return text
-        return resolve_plain(text)
+        return text, True
 
     @staticmethod
     def check_tail(tail: str) -> None:

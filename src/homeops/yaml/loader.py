@@ -270,7 +270,7 @@ def load_documents(text: str | bytes, file: str, *, max_alias_nodes: int = MAX_A
 
     Empty documents come back as ``None``. Raises InputError on malformed YAML or a YAML bomb.
     """
-    docs = fast_documents(text, file)
+    docs = fast_documents(text, file, max_alias_nodes)
     if docs is not None:
         return docs
     parser = CParser(text)

@@ -24,7 +24,9 @@ def _named_data(cluster: ClusterBuild, kind: str, namespace: str, name: str) -> 
     candidates = [*cluster.all_objects(), *(e.obj for e in cluster.repo.entries)]
     for obj in candidates:
         if (kind == "ConfigMap" and is_config_map(obj)) or (kind == "Secret" and is_secret(obj)):
-            md = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+            md = obj.get("metadata")
+            if not isinstance(md, dict):
+                continue
             if md.get("name") == name and md.get("namespace") in (None, "", namespace):
                 return object_data(obj)[0]
     if kind == "Secret":

@@ -76,8 +76,12 @@ def _provides(node: KsNode) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]
             continue
         if key.kind == "CustomResourceDefinition":
             s = spec(obj)
-            names = s.get("names") if isinstance(s.get("names"), dict) else {}
-            if isinstance(s.get("group"), str) and isinstance(names.get("kind"), str):
+            names = s.get("names")
+            if (
+                isinstance(s.get("group"), str)
+                and isinstance(names, dict)
+                and isinstance(names.get("kind"), str)
+            ):
                 crds.add((s["group"], names["kind"]))
         elif key.kind == "Secret" and key.group == "":
             secrets.add((key.namespace, key.name))
@@ -116,13 +120,12 @@ def _secret_refs(obj: Any) -> set[str]:
         last = path[-1]
         if isinstance(node.get("secretName"), str):
             out.add(node["secretName"])
-        if isinstance(last, str) and last in ("secretRef", "secretKeyRef") and isinstance(node.get("name"), str):
-            out.add(node["name"])
+        name = node.get("name")
+        if isinstance(name, str) and last in ("secretRef", "secretKeyRef"):
+            out.add(name)
         if isinstance(node.get("existingSecret"), str):
             out.add(node["existingSecret"])
-        if node.get("kind") == "Secret" and path[-2:-1] == ("valuesFrom",) or (
-            node.get("kind") == "Secret" and len(path) >= 2 and path[-2] == "valuesFrom"
-        ):
-            if isinstance(node.get("name"), str):
-                out.add(node["name"])
+        in_values_from = len(path) >= 2 and path[-2] == "valuesFrom"
+        if isinstance(name, str) and node.get("kind") == "Secret" and in_values_from:
+            out.add(name)
     return out

@@ -71,7 +71,8 @@ def check(ctx: DiffContext) -> Iterator[Finding]:
             file, line, col = ctx.field_where(h, HEAD, *full)
             yield finding(
                 me,
-                f"{'.'.join(full)} of {change.ref} is immutable: Flux will wedge until the object is recreated",
+                f"{'.'.join(full)} of {change.ref} is immutable: "
+                "Flux will wedge until the object is recreated",
                 file=file, line=line, column=col, obj=change.ref, field=".".join(full),
                 hint="annotate it kustomize.toolkit.fluxcd.io/force: enabled (Flux recreates it), "
                 "or delete it by hand when applying",
@@ -80,10 +81,13 @@ def check(ctx: DiffContext) -> Iterator[Finding]:
 
 def _pvc(bs: dict[str, Any], hs: dict[str, Any]) -> list[tuple[str, ...]]:
     ignored = {"resources", "storageClassName", "volumeName"}  # growth is allowed; HO302 covers the rest
-    out = [(k,) for k in sorted(set(bs) | set(hs)) if k not in ignored and not same(bs.get(k), hs.get(k))]
-    b_res = bs.get("resources") if isinstance(bs.get("resources"), dict) else {}
-    h_res = hs.get("resources") if isinstance(hs.get("resources"), dict) else {}
-    if not same(b_res.get("limits"), h_res.get("limits")):
+    out: list[tuple[str, ...]] = [
+        (k,) for k in sorted(set(bs) | set(hs)) if k not in ignored and not same(bs.get(k), hs.get(k))
+    ]
+    b_res, h_res = bs.get("resources"), hs.get("resources")
+    b_lim = b_res.get("limits") if isinstance(b_res, dict) else None
+    h_lim = h_res.get("limits") if isinstance(h_res, dict) else None
+    if not same(b_lim, h_lim):
         out.append(("resources", "limits"))
     return out
 
@@ -91,9 +95,7 @@ def _pvc(bs: dict[str, Any], hs: dict[str, Any]) -> list[tuple[str, ...]]:
 def _service(bs: dict[str, Any], hs: dict[str, Any]) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     old_ip, new_ip = bs.get("clusterIP"), hs.get("clusterIP")
-    if old_ip not in (None, "") and not same(old_ip, new_ip):
-        out.append(("clusterIP",))
-    elif old_ip in (None, "") and new_ip not in (None, ""):
+    if not same(old_ip, new_ip) and (old_ip not in (None, "") or new_ip not in (None, "")):
         out.append(("clusterIP",))
     if (bs.get("type") == "ExternalName") != (hs.get("type") == "ExternalName"):
         out.append(("type",))

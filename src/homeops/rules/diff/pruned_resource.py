@@ -50,9 +50,8 @@ def check(ctx: DiffContext) -> Iterator[Finding]:
         ks = item.node.ks
         if ks.prune and not protected:
             data = (change.key.group, change.key.kind) in DATA_KINDS
-            message = (
-                f"{change.ref} is removed and {item.node.ref} has prune: true: Flux deletes it"
-                + (" — its data is lost" if data else "")
+            message = f"{change.ref} is removed and {item.node.ref} has prune: true: Flux deletes it" + (
+                " — its data is lost" if data else ""
             )
             yield finding(
                 me, message, file=file, line=line, column=col, obj=change.ref,

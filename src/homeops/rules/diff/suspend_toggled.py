@@ -30,7 +30,9 @@ NAME = "suspend-toggled"
 SEVERITY = Severity.WARNING
 KIND = "diff"
 
-_FLUX = frozenset({("kustomize.toolkit.fluxcd.io", "Kustomization"), ("helm.toolkit.fluxcd.io", "HelmRelease")})
+_FLUX = frozenset(
+    {("kustomize.toolkit.fluxcd.io", "Kustomization"), ("helm.toolkit.fluxcd.io", "HelmRelease")}
+)
 
 
 def check(ctx: DiffContext) -> Iterator[Finding]:

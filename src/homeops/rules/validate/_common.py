@@ -6,6 +6,7 @@ Not a rule (the leading underscore keeps the registry away).
 from __future__ import annotations
 
 from collections.abc import Iterator
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,22 +139,36 @@ def walk(node: Any, path: str = "") -> Iterator[tuple[YMap, str, Any, str]]:
         stack.extend(reversed(children))
 
 
-def values_secret_uses(values: YMap, prefix: str = "spec.values") -> Iterator[SecretUse]:
+_RELEASE_NAME = re.compile(r"\{\{-?\s*\.Release\.Name\s*-?\}\}")
+
+
+def render_release(text: str, release: str) -> str:
+    """``text`` with ``{{ .Release.Name }}`` replaced (app-template runs names through ``tpl``)."""
+    return _RELEASE_NAME.sub(release, text) if release and "{{" in text else text
+
+
+def values_secret_uses(values: YMap, release: str = "", prefix: str = "spec.values") -> Iterator[SecretUse]:
     """Secrets named in HelmRelease values: ``existingSecret``/``existingSecretName``/``secretName`` strings
     (ingress ``tls`` entries excepted: cert-manager or the ingress controller provides those), ``secretRef``
-    and ``secretKeyRef`` mappings (envFrom/env in any shape), and app-template ``persistence`` items of
-    ``type: secret``."""
+    and ``secretKeyRef`` mappings and app-template's ``envFrom: [{secret: name}]`` (envFrom/env in any
+    shape), and app-template ``persistence`` items of ``type: secret``. ``{{ .Release.Name }}`` is rendered
+    with ``release``; names still templated are left out."""
     for parent, key, value, path in walk(values, prefix):
+        name: Any = None
+        pos, field = key_pos(parent, key), path
         if key in ("existingSecret", "existingSecretName", "secretName") and isinstance(value, str):
-            if value and not has_variable(value) and ".tls[" not in path and not path.endswith(".tls"):
-                yield SecretUse(value, key_pos(parent, key), path)
+            if ".tls[" not in path and not path.endswith(".tls"):
+                name = value
         elif key in ("secretRef", "secretKeyRef") and isinstance(value, YMap) and _named(value):
-            if not has_variable(value["name"]):
-                yield SecretUse(value["name"], key_pos(value, "name"), f"{path}.name")
-        elif key == "type" and value == "secret" and ".persistence." in f"{path}":
-            name = parent.get("name")
-            if isinstance(name, str) and name and not has_variable(name):
-                yield SecretUse(name, key_pos(parent, "name"), path.rsplit(".", 1)[0] + ".name")
+            name, pos, field = value["name"], key_pos(value, "name"), f"{path}.name"
+        elif key == "secret" and isinstance(value, str) and ".envFrom[" in path:
+            name = value
+        elif key == "type" and value == "secret" and ".persistence." in path:
+            name, pos, field = parent.get("name"), key_pos(parent, "name"), path.rsplit(".", 1)[0] + ".name"
+        if isinstance(name, str) and name:
+            name = render_release(name, release)
+            if not has_variable(name):
+                yield SecretUse(name, pos, field)
 
 
 def release_namespace(hrn: HelmReleaseNode) -> str:
