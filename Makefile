@@ -16,13 +16,15 @@ $(STAMP): pyproject.toml requirements.lock
 EXAMPLE ?= build/example-homelab
 
 # The main job on the embedded default: initialise the example homelab (or reuse it), render it, build
-# everything Flux would apply, and list the placeholders.
+# everything Flux would apply, check its placeholders, validate it and print the apply plan.
 run: $(STAMP)
 	@$(BIN)/homeops --version
 	@test -f $(EXAMPLE)/bootstrap/config.yaml || $(BIN)/homeops init $(EXAMPLE) --example
 	$(BIN)/homeops configure --repo $(EXAMPLE)
 	$(BIN)/homeops build all --repo $(EXAMPLE) --output-dir build/example-output
 	$(BIN)/homeops placeholders --repo $(EXAMPLE) --check
+	$(BIN)/homeops validate --repo $(EXAMPLE)
+	$(BIN)/homeops plan --repo $(EXAMPLE)
 
 test: lint typecheck pytest
 

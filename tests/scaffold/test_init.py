@@ -105,3 +105,21 @@ def test_generated_identities_round_trip() -> None:
 )
 def test_fill_age_recipient_only_fills_an_empty_value(text: str, expected: str) -> None:
     assert fill_age_recipient(text, "age1x") == expected
+
+
+def test_configure_again_after_sops_encryption_changes_nothing(tmp_path: Path) -> None:
+    """task configure encrypts *.sops.yaml after rendering; a second configure keeps the encrypted file."""
+    from homeops.scaffold import InitOptions, init_repo, validator_for_repo
+    from homeops.templating import ConfigureOptions, configure
+
+    repo = tmp_path / "repo"
+    init_repo(InitOptions(dest=repo, example=True))
+    first = configure(ConfigureOptions(repo_dir=repo, validator=validator_for_repo(repo)))
+    assert first.ok
+    secret = next(repo.rglob("*.sops.yaml"))
+    encrypted = secret.read_text() + "sops:\n    age:\n        - enc: ENC[AES256_GCM,data:abc,iv:x,tag:y,type:str]\n"
+    secret.write_text(encrypted)
+    second = configure(ConfigureOptions(repo_dir=repo, validator=validator_for_repo(repo)))
+    assert second.ok, [str(f) for f in second.findings]
+    assert second.created == () and second.changed == ()
+    assert secret.read_text() == encrypted

@@ -208,7 +208,7 @@ def test_taskfile_tasks_call_homeops() -> None:
     expected = {
         "init": "homeops init",
         "configure": "homeops configure",
-        "kubernetes:kubeconform": "homeops build all",
+        "kubernetes:kubeconform": "homeops validate",
         "flux:diff": "homeops diff",
         "reconcile": "homeops reconcile",
     }

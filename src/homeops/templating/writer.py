@@ -77,6 +77,10 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
+def _sops_encrypted(content: bytes) -> bool:
+    return b"\nsops:" in content and b"ENC[AES256_GCM," in content
+
+
 def plan_changes(
     output_dir: Path, outcome: RenderOutcome, manifest: Manifest, *, force: bool, prune: bool, display: str
 ) -> Plan:
@@ -101,6 +105,10 @@ def plan_changes(
             plan.created.append(rel)
             plan.writes.append(rendered)
         elif current == rendered.content:
+            plan.unchanged.append(rel)
+        elif manifest.files.get(rel) == new_hash and _sops_encrypted(current):
+            # Rendered as last time, then encrypted in place with sops (task configure does that): the
+            # encrypted file is the user's to keep.
             plan.unchanged.append(rel)
         elif force or manifest.files.get(rel) == sha256(current):
             plan.changed.append(rel)
