@@ -12,7 +12,9 @@ not know stops the generation, so a new package version can never be read wrong 
 
 As kubeconform's ``openapi2jsonschema`` does for CRDs (the CRD catalogs), every object schema with
 ``properties`` except the root gets ``additionalProperties: false``; types without properties (Helm values,
-``apiextensions JSON``) stay open, as ``x-kubernetes-preserve-unknown-fields`` makes them in the CRDs. The
+``apiextensions JSON``) stay open, as ``x-kubernetes-preserve-unknown-fields`` makes them in the CRDs.
+Because the packages lag the projects' releases, two things that grow with each release are not enforced:
+the ``enum`` of ``kind`` references below the root, and the provider unions in :data:`OPEN_OBJECTS`. The
 output is the catalog layout ``{group}/{kind}_{version}.json`` (kind in lower case), minified.
 """
 
@@ -42,7 +44,9 @@ _IMPORT = re.compile(r'import\{validate as (validate\d+)\}from"([^"]+)"')
 _EXPORT = re.compile(r"export const validate=(validate\d+);")
 _ENUM_VAR = re.compile(r"let (schema\d+_enum)=(\[[^\]]*\]);")
 _STR = r'"(?:[^"\\]|\\.)*"'
-_ERROR = re.compile(r'schemaPath:"#/(\w+)",keyword:"(\w+)",params:\{(\w+):(' + _STR + r"|[\w$]+|\[[^\]]*\])\}")
+_ERROR = re.compile(
+    r'schemaPath:"#/(\w+)",keyword:"(\w+)",params:\{(\w+):(' + _STR + r"|[\w$]+|\[[^\]]*\])\}"
+)
 _DEEP_PATH = re.compile(r'schemaPath:"#/\w+/')
 _PROPERTY = re.compile(r"void 0!==data(?:\.([A-Za-z_$][\w$]*)|\[(" + _STR + r")\])&&\(?(validate\d+)\(data")
 _ITEMS = re.compile(r"for\(let i0=0;i0<len0;i0\+\+\)\(?(validate\d+)\(data\[i0\]")
@@ -68,7 +72,7 @@ def _js_string(literal: str) -> str:
 
 
 def _functions(code: str) -> dict[str, str]:
-    """Body of each ``function validateN(...){...}`` of one compiled module (strings skipped when matching)."""
+    """Body of each ``function validateN(...){...}`` of a compiled module (braces in strings skipped)."""
     out: dict[str, str] = {}
     for m in _FUNC.finditer(code):
         depth, i, in_string = 1, m.end(), False
@@ -213,14 +217,34 @@ def _merge(schema: dict[str, Any], other: dict[str, Any], where: str) -> None:
             raise ReadError(f"{where}: a reference that conflicts with its siblings on {key!r}")
 
 
-def strict(schema: dict[str, Any], root: bool = True) -> dict[str, Any]:
-    """Forbid unknown fields in every object schema with properties except the root (kubeconform's rule)."""
-    for sub in schema.get("properties", {}).values():
-        strict(sub, False)
+OPEN_OBJECTS = frozenset(
+    {
+        ("external-secrets.io", "SecretStore", "spec.provider"),
+        ("external-secrets.io", "ClusterSecretStore", "spec.provider"),
+    }
+)
+"""Unions of providers that grow with nearly every release (group, kind, path): known members are checked,
+others are left to the controller (a newer controller than the pinned package is not an error)."""
+
+
+def strict(
+    schema: dict[str, Any], open_paths: frozenset[str] = frozenset(), path: str = ""
+) -> dict[str, Any]:
+    """Forbid unknown fields in every object schema with properties except the root (kubeconform's rule).
+
+    Two exceptions keep a newer controller than the pinned package from being reported wrong: the objects at
+    ``open_paths`` stay open, and a ``kind`` field below the root (a reference to another object: its list of
+    kinds grows with each release, e.g. the Flux operator's ``FluxInstance`` in alert event sources) loses its
+    ``enum``.
+    """
+    for name, sub in schema.get("properties", {}).items():
+        strict(sub, open_paths, f"{path}.{name}" if path else name)
+        if path and name == "kind":
+            sub.pop("enum", None)
     for key in ("items", "additionalProperties"):
         if isinstance(schema.get(key), dict):
-            strict(schema[key], False)
-    if not root and "properties" in schema and "additionalProperties" not in schema:
+            strict(schema[key], open_paths, f"{path}[]")
+    if path and path not in open_paths and "properties" in schema and "additionalProperties" not in schema:
         schema["additionalProperties"] = False
     return schema
 
@@ -230,7 +254,11 @@ def npm_pack(name: str, version: str, into: Path) -> dict[str, bytes]:
     archive = into / f"{name.removeprefix('@').replace('/', '-')}-{version}.tgz"
     if not archive.is_file():
         proc = subprocess.run(
-            ["npm", "pack", "--silent", f"{name}@{version}"], cwd=into, check=True, capture_output=True, text=True
+            ["npm", "pack", "--silent", f"{name}@{version}"],
+            cwd=into,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         archive = into / proc.stdout.strip().splitlines()[-1]
     files: dict[str, bytes] = {}
@@ -260,7 +288,10 @@ def generate(packages: dict[str, dict[str, bytes]]) -> dict[str, bytes]:
             group, _, version = m.group(2).rpartition("/")
             schema = {
                 "$comment": f"{package}@{pinned}",
-                **strict(decompiler.module_schema(f"{package}/_schemas/{m.group(1)}")),
+                **strict(
+                    decompiler.module_schema(f"{package}/_schemas/{m.group(1)}"),
+                    frozenset(p for g, k, p in OPEN_OBJECTS if (g, k) == (group, m.group(3))),
+                ),
             }
             name = f"{group}/{m.group(3).lower()}_{version}.json"
             out[name] = json.dumps(schema, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
@@ -278,7 +309,9 @@ def source_note(packages: dict[str, dict[str, bytes]], outputs: dict[str, bytes]
         "| package | version | license | role |",
         "| --- | --- | --- | --- |",
     ]
-    for (name, version), role in [(p, "kinds") for p in MODEL_PACKAGES] + [(p, "types") for p in TYPE_PACKAGES]:
+    for (name, version), role in [(p, "kinds") for p in MODEL_PACKAGES] + [
+        (p, "types") for p in TYPE_PACKAGES
+    ]:
         meta = json.loads(packages[name]["package.json"])
         lines.append(f"| {name} | {version} | {meta.get('license', '?')} | {role} |")
     groups = sorted({path.split("/")[0] for path in outputs})
@@ -290,7 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     """Fetch the pinned packages, generate the schemas, write them (or compare with --check)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=OUT_DIR)
-    parser.add_argument("--check", action="store_true", help="compare with the committed files, write nothing")
+    parser.add_argument(
+        "--check", action="store_true", help="compare with the committed files, write nothing"
+    )
     parser.add_argument("--download-dir", type=Path, help="keep (and reuse) the package archives here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="homeops-schemas-") as tmp:
@@ -300,7 +335,11 @@ def main(argv: list[str] | None = None) -> int:
     outputs = generate(packages)
     outputs["SOURCE.md"] = source_note(packages, outputs)
     out: Path = args.out
-    existing = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()} if out.is_dir() else {}
+    existing = (
+        {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        if out.is_dir()
+        else {}
+    )
     if args.check:
         stale = sorted(set(existing) ^ set(outputs) | {k for k in outputs if existing.get(k) != outputs[k]})
         for name in stale:

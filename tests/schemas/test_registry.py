@@ -186,12 +186,12 @@ def test_root_fields_of_crds_are_open_as_in_kubeconform(registry: SchemaRegistry
 
 def test_flux_kind_without_schema_hints_at_the_catalog(registry: SchemaRegistry) -> None:
     (obj,) = docs(
-        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: x, namespace: y}\n"
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata: {name: x, namespace: y}\n"
     )
     (finding,) = registry.validate(obj)
     assert finding.code == SCHEMA_MISSING and finding.severity is Severity.WARNING
-    assert "Flux CRD schemas are not bundled" in finding.hint
-    assert finding.object == "HelmRelease/y/x"
+    assert "CRD catalog" in finding.hint
+    assert finding.object == "FluxInstance/y/x"
 
 
 def test_kubernetes_versions() -> None:

@@ -2,6 +2,7 @@
 
 from homeops.schemas.core import DEFAULT_KUBERNETES_VERSION, available_versions
 from homeops.schemas.crd import crd_schemas, openapi_to_jsonschema
+from homeops.schemas.defaults import DefaultSchema, bundled_groups, load_default_schema
 from homeops.schemas.locations import SchemaLocation
 from homeops.schemas.model import (
     SCHEMA_ERROR,
@@ -23,11 +24,14 @@ __all__ = [
     "SCHEMA_NOT_FETCHED",
     "SCHEMA_NOT_OBJECT",
     "SCHEMA_PLACEHOLDER",
+    "DefaultSchema",
     "GroupVersionKind",
     "SchemaFinding",
     "SchemaLocation",
     "SchemaRegistry",
     "available_versions",
+    "bundled_groups",
     "crd_schemas",
+    "load_default_schema",
     "openapi_to_jsonschema",
 ]

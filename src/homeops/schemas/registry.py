@@ -4,11 +4,12 @@ A kind's schema comes from the first of:
 
 1. Kubernetes itself (the bundled kubernetes-json-schema of the chosen version, strict);
 2. the CustomResourceDefinitions found in the repository (``repo_crds``);
-3. the user's schema locations, in order (directories or templates, URLs only with ``allow_network``).
+3. the user's schema locations, in order (directories or templates, URLs only with ``allow_network``);
+4. the bundled defaults of Flux's and external-secrets' kinds (:mod:`homeops.schemas.defaults`, generated from
+   maintained npm packages), used when no location has the kind: also when a URL location was not fetched
+   (network disabled), but not when a location failed to read (that failure is reported).
 
-Flux's own kinds have no bundled default: no maintained PyPI or npm package ships Flux CRD schemas, so they
-come from the repository's CRDs (``gotk-components.yaml``) or a CRD catalog location (the documented source,
-e.g. a checkout of the datreeio CRDs-catalog). A kind without a schema is a warning, never a silent pass.
+A kind without a schema is a warning, never a silent pass.
 
 Each schema is compiled once per registry, on first use.
 """
@@ -25,6 +26,7 @@ import jsonschema_rs
 from homeops.findings import Severity
 from homeops.schemas.core import DEFAULT_KUBERNETES_VERSION, CoreSchemas
 from homeops.schemas.crd import crd_schemas, relax_schema
+from homeops.schemas.defaults import load_default_schema
 from homeops.schemas.locations import LookupStatus, SchemaLocation
 from homeops.schemas.messages import error_findings
 from homeops.schemas.model import (
@@ -40,10 +42,10 @@ from homeops.schemas.model import (
 from homeops.yaml.nodes import YMap
 
 FLUX_GROUP_SUFFIXES = (".toolkit.fluxcd.io", ".extensions.fluxcd.io", "fluxcd.controlplane.io")
-"""API groups of Flux (and the Flux operator), whose schemas are not bundled."""
+"""API groups of Flux (and the Flux operator)."""
 
 _FLUX_HINT = (
-    "Flux CRD schemas are not bundled (no maintained package ships them): pass a CRD catalog directory "
+    "this Flux kind or API version has no bundled schema: pass a CRD catalog directory "
     "({group}/{kind}_{version}.json) as a schema location, or keep Flux's CRDs in the repository"
 )
 _CRD_HINT = "add the CustomResourceDefinition to the repository or a schema location that has this kind"
@@ -160,6 +162,10 @@ class SchemaRegistry:
                 not_fetched.append(found.source)
             elif found.status is LookupStatus.FAILED:
                 failed.append(f"{found.source}: {found.reason}")
+        if not failed:
+            default = load_default_schema(gvk)
+            if default is not None:
+                return _compile(default.schema, default.source)
         if failed:
             return _Resolved(
                 None,
