@@ -117,7 +117,8 @@ def test_configure_again_after_sops_encryption_changes_nothing(tmp_path: Path) -
     first = configure(ConfigureOptions(repo_dir=repo, validator=validator_for_repo(repo)))
     assert first.ok
     secret = next(repo.rglob("*.sops.yaml"))
-    encrypted = secret.read_text() + "sops:\n    age:\n        - enc: ENC[AES256_GCM,data:abc,iv:x,tag:y,type:str]\n"
+    sops_block = "sops:\n    age:\n        - enc: ENC[AES256_GCM,data:abc,iv:x,tag:y,type:str]\n"
+    encrypted = secret.read_text() + sops_block
     secret.write_text(encrypted)
     second = configure(ConfigureOptions(repo_dir=repo, validator=validator_for_repo(repo)))
     assert second.ok, [str(f) for f in second.findings]

@@ -12,13 +12,13 @@ import pytest
 
 from homeops.errors import UsageError
 from homeops.validate.config import load_config
-from homeops.validate.engine import ValidateOptions, validate
+from homeops.validate.engine import ValidateOptions, ValidateResult, validate
 from homeops.validate.report import render
 
 GRAPH_RULES = ("HO201", "HO202")
 
 
-def codes(result) -> list[tuple[str, str, int]]:  # type: ignore[no-untyped-def]
+def codes(result: ValidateResult) -> list[tuple[str, str, int]]:
     return [(f.code, f.file, f.line) for f in result.findings]
 
 

@@ -8,6 +8,7 @@ import traceback
 import click
 
 from homeops import __version__
+from homeops.cli.diff_cmd import diff_command
 from homeops.cli.flux_cmds import build_group, get_command
 from homeops.cli.kustomize_cmd import kustomize_command
 from homeops.cli.placeholders_cmd import placeholders_command
@@ -48,6 +49,7 @@ cli.add_command(validate_command)
 cli.add_command(rules_command)
 cli.add_command(graph_command)
 cli.add_command(plan_command)
+cli.add_command(diff_command)
 
 
 def main(argv: list[str] | None = None) -> None:

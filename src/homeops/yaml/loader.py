@@ -8,12 +8,12 @@ scalars such as ``=`` (a string). Aliases are expanded into copies under a node 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 from homeops.errors import InputError, Location
-from homeops.yaml.fastload import fast_documents
 from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
 from homeops.yaml.resolver import HINT_CHARS, key_text, resolve_plain, resolve_plain_tagged, resolve_tagged
 from yaml._yaml import CParser
@@ -80,7 +80,7 @@ class _Composer:
     __slots__ = ("alias_budget", "anchor_text", "anchors", "file", "get", "max_alias_nodes", "positions")
 
     def __init__(self, parser: CParser, file: str, max_alias_nodes: int) -> None:
-        self.get = parser.get_event
+        self.get: Callable[[], Any] = parser.get_event
         self.file = file
         self.anchors: dict[str, Any] = {}
         self.anchor_text: dict[str, str] = {}
@@ -270,9 +270,6 @@ def load_documents(text: str | bytes, file: str, *, max_alias_nodes: int = MAX_A
 
     Empty documents come back as ``None``. Raises InputError on malformed YAML or a YAML bomb.
     """
-    docs = fast_documents(text, file, max_alias_nodes)
-    if docs is not None:
-        return docs
     parser = CParser(text)
     try:
         return _Composer(parser, file, max_alias_nodes).documents()

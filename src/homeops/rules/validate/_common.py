@@ -1,12 +1,12 @@
-"""Helpers shared by validate rules: positions, workload pod specs, HelmRelease values walks, Secret producers.
+"""Helpers shared by validate rules: positions, workload pod specs, HelmRelease values walks, Secrets.
 
 Not a rule (the leading underscore keeps the registry away).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,7 +178,9 @@ def release_namespace(hrn: HelmReleaseNode) -> str:
 
 def hr_ref(hrn: HelmReleaseNode) -> str:
     """``HelmRelease/namespace/name``."""
-    return f"HelmRelease/{hrn.hr.namespace}/{hrn.hr.name}" if hrn.hr.namespace else f"HelmRelease/{hrn.hr.name}"
+    return (
+        f"HelmRelease/{hrn.hr.namespace}/{hrn.hr.name}" if hrn.hr.namespace else f"HelmRelease/{hrn.hr.name}"
+    )
 
 
 def is_app_template(values: YMap | None) -> bool:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 from homeops.findings import Finding, Severity
 from homeops.flux.kinds import SOURCE_GROUP
@@ -70,7 +71,7 @@ def check(ctx: ValidateContext) -> Iterator[Finding]:
     module = sys.modules[__name__]
     seen: set[tuple[str, int]] = set()
 
-    def once(where: dict[str, object]) -> bool:
+    def once(where: dict[str, Any]) -> bool:
         key = (str(where["file"]), int(str(where["line"])))
         if key in seen:
             return False
@@ -91,7 +92,7 @@ def check(ctx: ValidateContext) -> Iterator[Finding]:
                 yield finding(
                     module,
                     f"{hr_ref(hrn)} chart {tpl.get('chart', '?')} {why}",
-                    **where,  # type: ignore[arg-type]
+                    **where,
                     obj=hr_ref(hrn),
                     field="spec.chart.spec.version",
                     hint=_HINT,
@@ -104,7 +105,7 @@ def check(ctx: ValidateContext) -> Iterator[Finding]:
                 yield finding(
                     module,
                     f"{hr_ref(hrn)} chartRef: {why_ref}",
-                    **where,  # type: ignore[arg-type]
+                    **where,
                     obj=hr_ref(hrn),
                     field="spec.chartRef",
                     hint="pin the referenced source to one version",
@@ -118,4 +119,6 @@ def check(ctx: ValidateContext) -> Iterator[Finding]:
             continue
         where = at(ctx, key_pos(spec, problem[1]) if problem[1] else key_pos(b.obj, "spec"), b.obj.pos)
         if once(where):
-            yield finding(module, f"{b.ref} {problem[0]}", **where, obj=b.ref, field="spec.version", hint=_HINT)  # type: ignore[arg-type]
+            yield finding(
+                module, f"{b.ref} {problem[0]}", **where, obj=b.ref, field="spec.version", hint=_HINT
+            )

@@ -6,9 +6,9 @@ Why:
     it is a resource, lies in a listed directory, or is used as a patch, generator, component, configuration
     or replacement source. Files in a sub-directory with its own kustomization file belong to that one, and
     files holding no Kubernetes object (values files for other tools) or named as templates (``*.tmpl.yaml``,
-    ``templates/``) are not reported, nor files whose entry
-    is commented out in the kustomization file (``# - ./grafana.yaml``: disabled on purpose). Only directories a
-    Flux Kustomization's build reaches are checked. A listed resource that does not exist fails the build.
+    ``templates/``) are not reported, nor files whose entry is commented out in the kustomization file
+    (``# - ./grafana.yaml``: disabled on purpose). Only directories a Flux Kustomization's build reaches are
+    checked. A listed resource that does not exist fails the build.
 
 Bad:
     # app/ holds helmrelease.yaml, ocirepository.yaml and this kustomization.yaml
@@ -236,4 +236,3 @@ def check(ctx: ValidateContext) -> Iterator[Finding]:
             column=1,
             hint=f"add ./{listed} to resources: in {kfile}, or delete the file",
         )
-

@@ -4,9 +4,9 @@ Why:
     A PersistentVolumeClaim whose ``storageClassName`` names no StorageClass stays ``Pending``: nothing
     provisions it. Checked on PersistentVolumeClaims, StatefulSet ``volumeClaimTemplates`` and HelmRelease
     values (``storageClass``/``storageClassName`` strings). A class exists when the tree builds it, when a
-    HelmRelease's values define it (``storageClass: {name: ...}`` or ``storageClasses: [{name: ...}]``, as
-    rook-ceph-cluster, openebs and democratic-csi do), or when ``.homeops.yaml`` lists it under
-    ``storageClasses``. ``""`` and ``-`` mean "no class" and are skipped.
+    HelmRelease's values define it (``storageClass: {name: ...}``, ``hostpathClass: {name: ...}`` or
+    ``storageClasses: [{name: ...}]``, as rook-ceph-cluster, openebs and democratic-csi do), or when
+    ``.homeops.yaml`` lists it under ``storageClasses``. ``""`` and ``-`` mean "no class" and are skipped.
 
 Bad:
     # no StorageClass ceph-block anywhere
@@ -46,7 +46,7 @@ def _defined(ctx: ValidateContext) -> set[str]:
         if hrn.hr.values is None:
             continue
         for _, key, value, _ in walk(hrn.hr.values):
-            if key in _KEYS and isinstance(value, dict) and isinstance(value.get("name"), str):
+            if key.endswith("Class") and isinstance(value, dict) and isinstance(value.get("name"), str):
                 if value.get("enabled", True) is not False:
                     names.add(value["name"])
             elif key == "storageClasses":
@@ -61,7 +61,13 @@ def _uses(ctx: ValidateContext) -> Iterator[tuple[str, str, str, Pos | None, Pos
     for b in ctx.built("PersistentVolumeClaim"):
         spec = as_map(b.obj.get("spec"))
         if isinstance(spec.get("storageClassName"), str):
-            yield spec["storageClassName"], b.ref, "spec.storageClassName", key_pos(spec, "storageClassName"), b.obj.pos
+            yield (
+                spec["storageClassName"],
+                b.ref,
+                "spec.storageClassName",
+                key_pos(spec, "storageClassName"),
+                b.obj.pos,
+            )
     for b in ctx.built("StatefulSet"):
         templates = as_map(b.obj.get("spec")).get("volumeClaimTemplates")
         for i, tpl in enumerate(as_seq(templates)):

@@ -12,7 +12,7 @@ Bad:
 
 Good:
     # TEMPLATE_GUIDE.md
-    | `${MEDIA_PATH}` | ConfigMap `cluster-settings` | `media.nfs_path` | games/romm | The media export path. |
+    | `${MEDIA_PATH}` | ConfigMap `cluster-settings` | `media.nfs_path` | The media export path. |
 """
 
 from __future__ import annotations
