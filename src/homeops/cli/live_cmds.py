@@ -132,7 +132,7 @@ def status_command(
 
     Each object is listed with its Ready condition, message, last applied revision and whether it is
     suspended; GIT says whether the repository's tree (built offline) applies it. Objects of the tree missing
-    from the cluster are listed after. Exit code 1 when something is not Ready or missing.
+    from the cluster are listed after. Exit code 1 when an object is Ready=False or one from Git is missing.
 
     \b
     Examples:

@@ -11,6 +11,7 @@ from homeops import __version__
 from homeops.cli.diff_cmd import diff_command
 from homeops.cli.flux_cmds import build_group, get_command
 from homeops.cli.kustomize_cmd import kustomize_command
+from homeops.cli.live_cmds import reconcile_command, status_command
 from homeops.cli.placeholders_cmd import placeholders_command
 from homeops.cli.template_cmds import configure_command, init_command, new_group
 from homeops.cli.validate_cmds import graph_command, plan_command, rules_command, validate_command
@@ -27,12 +28,18 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """homeops: catch Flux GitOps homelab mistakes before the commit.
 
     Render, build, validate and diff the Kubernetes objects that Flux will apply from your repository,
-    offline and fast.
+    offline and fast. Every command works from the repository's git root (or --repo DIR) and has --help.
 
     \b
-    Examples:
-      homeops kustomize kubernetes/apps/games/romm/app
-      homeops kustomize dir1 dir2 --output-dir out/
+    A new homelab:
+      homeops init my-cluster --example && cd my-cluster
+      homeops configure                 # render templates/ from bootstrap/config.yaml
+      homeops build all                 # what Flux will apply, every Kustomization
+      homeops validate && homeops plan  # schemas + contracts; the apply waves
+    \b
+    Every day:
+      homeops diff --base main          # what this branch changes in the cluster
+      homeops kustomize DIR             # one kustomization, byte-identical to kubectl kustomize
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
@@ -50,6 +57,8 @@ cli.add_command(rules_command)
 cli.add_command(graph_command)
 cli.add_command(plan_command)
 cli.add_command(diff_command)
+cli.add_command(status_command)
+cli.add_command(reconcile_command)
 
 
 def main(argv: list[str] | None = None) -> None:

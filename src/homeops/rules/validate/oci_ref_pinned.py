@@ -53,7 +53,7 @@ def check(ctx: ValidateContext) -> Iterator[Finding]:
             continue
         why, key = problem
         ref = as_map(spec.get("ref"))
-        pos = key_pos(ref, key) if key != "ref" else key_pos(spec, "ref")
+        pos = key_pos(ref, key) if key != "ref" else spec.kpos.get("ref") or key_pos(b.obj, "spec")
         where = at(ctx, pos, b.obj.pos)
         if (where["file"], where["line"]) in seen:
             continue
