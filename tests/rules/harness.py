@@ -41,7 +41,9 @@ metadata:
 def write_repo(root: Path, files: dict[str, str], *, base: bool = True) -> Path:
     """A repository with a root Flux Kustomization building ``kubernetes/apps`` (and a Namespace ``apps``
     there) plus ``files`` (paths relative to the root, text dedented)."""
-    all_files = {"kubernetes/flux/ks.yaml": ROOT_KS, "kubernetes/apps/namespace.yaml": NAMESPACE} if base else {}
+    all_files = (
+        {"kubernetes/flux/ks.yaml": ROOT_KS, "kubernetes/apps/namespace.yaml": NAMESPACE} if base else {}
+    )
     all_files.update(files)
     for rel, text in all_files.items():
         path = root / rel
@@ -64,3 +66,8 @@ def run(module: ModuleType, root: Path, config: ValidateConfig | None = None) ->
 def where(findings: list[Finding]) -> list[tuple[str, str, int]]:
     """(code, file, line) of each finding, sorted."""
     return sorted((f.code, f.file, f.line) for f in findings)
+
+
+def head(api_version: str, kind: str, name: str, namespace: str = "apps") -> str:
+    """The first five lines of an object: apiVersion, kind, metadata name and namespace."""
+    return f"apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: {name}\n  namespace: {namespace}\n"

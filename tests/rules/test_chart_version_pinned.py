@@ -7,22 +7,24 @@ from pathlib import Path
 import pytest
 
 from homeops.rules.validate import chart_version_pinned as rule
-from tests.rules.harness import run, where, write_repo
+from tests.rules.harness import head, run, where, write_repo
 
 F = "kubernetes/apps/hr.yaml"
 
 
 def hr(chart: str) -> dict[str, str]:
     return {
-        F: "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: x\n  namespace: apps\n"
-        "spec:\n  interval: 1h\n" + chart
+        F: head("helm.toolkit.fluxcd.io/v2", "HelmRelease", "x", "apps") + "spec:\n  interval: 1h\n" + chart
     }
 
 
-SPEC = "  chart:\n    spec:\n      chart: x\n      sourceRef:\n        kind: HelmRepository\n        name: r\n"
+SPEC = (
+    "  chart:\n    spec:\n      chart: x\n      sourceRef:\n        kind: HelmRepository\n        name: r\n"
+)
 OCI = (
-    "---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: x\n  namespace: apps\n"
-    "spec:\n  url: oci://ghcr.io/x\n  ref:\n    {ref}\n"
+    "---\n"
+    + head("source.toolkit.fluxcd.io/v1", "OCIRepository", "x")
+    + "spec:\n  url: oci://ghcr.io/x\n  ref:\n    {ref}\n"
 )
 CHARTREF = "  chartRef:\n    kind: OCIRepository\n    name: x\n"
 
@@ -38,8 +40,8 @@ BAD = [
     (
         "HelmChart range",
         {
-            F: "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmChart\nmetadata:\n  name: c\n  namespace: apps\n"
-            "spec:\n  chart: c\n  version: '~1.2'\n  sourceRef:\n    kind: HelmRepository\n    name: r\n"
+            F: head("source.toolkit.fluxcd.io/v1", "HelmChart", "c", "apps")
+            + "spec:\n  chart: c\n  version: '~1.2'\n  sourceRef:\n    kind: HelmRepository\n    name: r\n"
         },
         8,
     ),

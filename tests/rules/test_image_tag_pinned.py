@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from homeops.rules.validate import image_tag_pinned as rule
-from tests.rules.harness import run, where, write_repo
+from tests.rules.harness import head, run, where, write_repo
 
 F = "kubernetes/apps/w.yaml"
 
@@ -21,7 +21,7 @@ def deploy(image: str, kind: str = "Deployment") -> str:
 
 def cronjob(image: str) -> str:
     return (
-        "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: c\n  namespace: apps\nspec:\n"
+        head("batch/v1", "CronJob", "c", "apps") + "spec:\n"
         "  schedule: '@daily'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n"
         f"          initContainers:\n            - name: init\n              image: {image}\n"
     )
@@ -29,8 +29,8 @@ def cronjob(image: str) -> str:
 
 def hr(image: str) -> str:
     return (
-        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: h\n  namespace: apps\n"
-        "spec:\n  chartRef:\n    kind: OCIRepository\n    name: app-template\n  values:\n    controllers:\n"
+        head("helm.toolkit.fluxcd.io/v2", "HelmRelease", "h", "apps")
+        + "spec:\n  chartRef:\n    kind: OCIRepository\n    name: app-template\n  values:\n    controllers:\n"
         f"      main:\n        containers:\n          app:\n            image:\n{image}"
     )
 
@@ -48,7 +48,10 @@ GOOD = [
     ("digest", deploy("nginx@sha256:0123")),
     ("registry port and tag", deploy("localhost:5000/b:1.0")),
     ("app-template tag", hr("              repository: ghcr.io/a/b\n              tag: 1.0.0\n")),
-    ("latest pinned by digest", hr("              repository: ghcr.io/a/b\n              tag: latest@sha256:01\n")),
+    (
+        "latest pinned by digest",
+        hr("              repository: ghcr.io/a/b\n              tag: latest@sha256:01\n"),
+    ),
 ]
 
 
@@ -64,8 +67,8 @@ def test_good(case: str, text: str, tmp_path: Path) -> None:
 
 def test_other_charts_may_default_the_tag(tmp_path: Path) -> None:
     text = (
-        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: h\n  namespace: apps\n"
-        "spec:\n  chart:\n    spec:\n      chart: x\n      version: 1.0.0\n  values:\n    image:\n"
+        head("helm.toolkit.fluxcd.io/v2", "HelmRelease", "h", "apps")
+        + "spec:\n  chart:\n    spec:\n      chart: x\n      version: 1.0.0\n  values:\n    image:\n"
         "      repository: mirror.local/x\n"
     )
     assert run(rule, write_repo(tmp_path, {F: text})) == []

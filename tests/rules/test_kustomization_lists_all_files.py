@@ -60,7 +60,10 @@ GOOD = [
         },
     ),
     ("commented out on purpose", _files("resources:\n  - ./a.yaml\n  # - ./b.yaml\n", "a.yaml", "b.yaml")),
-    ("not a Kubernetes object", {**_files("resources:\n  - ./a.yaml\n", "a.yaml"), f"{APP}/v.yaml": "x: 1\n"}),
+    (
+        "not a Kubernetes object",
+        {**_files("resources:\n  - ./a.yaml\n", "a.yaml"), f"{APP}/v.yaml": "x: 1\n"},
+    ),
     ("template file", _files("resources:\n  - ./a.yaml\n", "a.yaml", "job.tmpl.yaml")),
 ]
 

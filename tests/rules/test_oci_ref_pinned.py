@@ -7,13 +7,10 @@ from pathlib import Path
 import pytest
 
 from homeops.rules.validate import oci_ref_pinned as rule
-from tests.rules.harness import run, where, write_repo
+from tests.rules.harness import head, run, where, write_repo
 
 F = "kubernetes/apps/oci.yaml"
-HEAD = (
-    "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: x\n  namespace: apps\n"
-    "spec:\n  url: oci://ghcr.io/x\n"
-)
+HEAD = head("source.toolkit.fluxcd.io/v1", "OCIRepository", "x", "apps") + "spec:\n  url: oci://ghcr.io/x\n"
 
 BAD = [
     ("no ref", "  interval: 1h\n", 6),

@@ -25,6 +25,7 @@ _TOP_KEYS = {
     "storageClasses": "StorageClasses that exist in the cluster but not in the repository",
     "namespaces": "namespaces that exist in the cluster but not in the repository",
     "secrets": "Secrets (namespace/name) created outside the repository",
+    "persistentVolumeClaims": "PersistentVolumeClaims (namespace/name) created outside the repository",
 }
 _RULE_KEYS = ("select", "ignore", "severity")
 
@@ -44,6 +45,7 @@ class ValidateConfig:
     storage_classes: tuple[str, ...] = ()
     namespaces: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()
+    persistent_volume_claims: tuple[str, ...] = ()
     file: str | None = None
 
 
@@ -125,6 +127,7 @@ def load_config(root: Path, explicit: Path | None = None) -> ValidateConfig:
         storage_classes=_strings(data, "storageClasses", display, "storageClasses"),
         namespaces=_strings(data, "namespaces", display, "namespaces"),
         secrets=_strings(data, "secrets", display, "secrets"),
+        persistent_volume_claims=_strings(data, "persistentVolumeClaims", display, "persistentVolumeClaims"),
         file=display,
     )
 

@@ -115,7 +115,9 @@ class ValidateContext:
         """Namespaces the tree creates, plus the ones every cluster has, plus configured external ones."""
         names = {b.name for b in self.built("Namespace")}
         return (
-            names | {"default", "kube-system", "kube-public", "kube-node-lease"} | set(self.config.namespaces)
+            names
+            | {"default", "kube-system", "kube-public", "kube-node-lease", "flux-system"}
+            | set(self.config.namespaces)
         )
 
     @cached_property

@@ -77,9 +77,10 @@ def _uses(ctx: ValidateContext) -> Iterator[tuple[str, str, str, str, Pos | None
 def check(ctx: ValidateContext) -> Iterator[Finding]:
     """Claims referred to by pods or HelmRelease values that the tree does not build."""
     claims = claims_produced(ctx)
+    external = set(ctx.config.persistent_volume_claims)
     seen: set[tuple[str, int, str]] = set()
     for name, ns, referrer, field, pos, fallback in _uses(ctx):
-        if has_variable(name) or not ns or claims.has(ns, name):
+        if has_variable(name) or not ns or claims.has(ns, name) or f"{ns}/{name}" in external:
             continue
         where = at(ctx, pos, fallback)
         key = (where["file"], where["line"], name)
@@ -92,5 +93,6 @@ def check(ctx: ValidateContext) -> Iterator[Finding]:
             **where,
             obj=referrer,
             field=field,
-            hint=f"add a PersistentVolumeClaim {name!r} in {ns}, or fix the name",
+            hint=f"add a PersistentVolumeClaim {name!r} in {ns}, fix the name, or list {ns}/{name} under "
+            "persistentVolumeClaims in .homeops.yaml if it is created outside the repository",
         )

@@ -52,9 +52,10 @@ def check(ctx: ValidateContext) -> Iterator[Finding]:
             yield finding(
                 sys.modules[__name__],
                 f"{what} of {node.ref}: {u.reason}",
-                file=ctx.rel(u.file),
-                line=u.line,
-                column=u.column,
+                # generated objects (configMapGenerator) have no position: point at the Kustomization
+                file=ctx.rel(u.file) or ctx.rel(node.defined_at.file),
+                line=u.line if u.file else node.defined_at.line or 0,
+                column=u.column if u.file else node.defined_at.column or 0,
                 obj=u.object,
                 severity=_severity(u.reason),
                 hint=""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 
 from homeops.findings import Finding, Severity
 from homeops.flux.cluster import VariableUse
@@ -40,6 +41,9 @@ def check(ctx: ValidateContext) -> Iterator[Finding]:
     first: dict[str, VariableUse] = {}
     for node in ctx.cluster.nodes:
         for use in node.uses:
+            if not use.file:  # a generated object: where its Kustomization is defined
+                loc = node.defined_at
+                use = replace(use, file=loc.file, line=loc.line or 0, column=loc.column or 0)
             known = first.get(use.variable)
             if known is None or (use.file, use.line, use.column) < (known.file, known.line, known.column):
                 first[use.variable] = use
