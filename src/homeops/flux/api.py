@@ -295,10 +295,8 @@ def _rebuild_with_path(cluster: ClusterBuild, node: KsNode, path: Path, copts: C
     from homeops.flux.kinds import FluxKustomization
 
     builder = ClusterBuilder(cluster.repo, copts)
-    builder._root_sources = {node.ks.source_ref.name} if node.ks.source_ref else set()
     fresh = KsNode(FluxKustomization.from_obj(ks_obj), node.tree, node.parent, node.defined_at)
-    done = [n for n in cluster.nodes if n is not node]
-    builder._build_node(fresh, done)
+    builder.rebuild(fresh, [n for n in cluster.nodes if n is not node])
     return fresh
 
 

@@ -220,6 +220,12 @@ class ClusterBuilder:
             self.repo, nodes, hrs, orphans, self.problems + [str(p) for p in self.repo.problems]
         )
 
+    def rebuild(self, node: KsNode, done: list[KsNode]) -> None:
+        """Build one node outside the tree walk (e.g. ``build ks --path``), its source taken as local."""
+        if node.ks.source_ref is not None:
+            self._root_sources.add(node.ks.source_ref.name)
+        self._build_node(node, done)
+
     def _source_base(self, ks: FluxKustomization) -> Path:
         return self.repo.root
 

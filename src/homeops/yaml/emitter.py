@@ -143,17 +143,15 @@ class _Writer:
     """Lays out block mappings and sequences as libyaml does (indent 2, sequences in mappings not indented).
 
     Across the documents of one call it caches each string's style (``styles``), each key's printed text
-    (``keys``), each key's line start at each indent (``heads``: indent, key and colon) and the printing
-    order of each set of keys (``orders``).
+    (``keys``) and the printing order of each set of keys (``orders``).
     """
 
-    __slots__ = ("heads", "keys", "orders", "out", "styles")
+    __slots__ = ("keys", "orders", "out", "styles")
 
     def __init__(self) -> None:
         self.out: list[str] = []
         self.styles: dict[str, int] = {}
         self.keys: dict[str, str] = {}
-        self.heads: dict[int, dict[str, str]] = {}
         self.orders: dict[tuple[str, ...], list[str]] = {}
 
     def key(self, key: str) -> str:
@@ -225,10 +223,10 @@ class _Writer:
         raise BuildError(f"cannot print a value of type {type(value).__name__} as YAML")
 
     def mapping(self, value: dict[str, Any], indent: int, inline: bool) -> None:
-        append = self.out.append
-        heads = self.heads.get(indent)
-        if heads is None:
-            heads = self.heads[indent] = {}
+        out = self.out
+        append = out.append
+        pad = " " * indent
+        known = self.keys
         styles = self.styles
         keys: Iterable[str] = value
         if len(value) > 1:
@@ -237,43 +235,40 @@ class _Writer:
         inner = indent + 2
         for key in keys:
             item = value[key]
-            head = heads.get(key)
-            if head is None:
-                head = heads[key] = " " * indent + (self.keys.get(key) or self.key(key)) + ":"
-            column = len(head) + 1  # where the value starts
-            if inline:
-                head = head[indent:]
-                inline = False
+            text = known.get(key) or self.key(key)
+            if not inline:
+                append(pad)
+            inline = False
             if type(item) is str:
+                column = inner + len(text)
                 if styles.get(item) == _PLAIN and (column + len(item) <= _WIDTH or " " not in item):
-                    append(f"{head} {item}\n")
+                    append(text + ": " + item + "\n")
                 else:
-                    append(f"{head} {self.string(item, inner, column)}\n")
+                    append(text + ": " + self.string(item, inner, column) + "\n")
             elif type(item) is YMap or isinstance(item, dict):
                 if item:
-                    append(head + "\n")
+                    append(text + ":\n")
                     self.mapping(item, inner, False)
                 else:
-                    append(head + " {}\n")
+                    append(text + ": {}\n")
             elif isinstance(item, list) and item:
-                append(head + "\n")
+                append(text + ":\n")
                 self.sequence(item, indent, False)
             else:
-                append(f"{head} {self.scalar(item, inner, column)}\n")
+                append(text + ": " + self.scalar(item, inner, inner + len(text)) + "\n")
 
     def sequence(self, value: list[Any], indent: int, inline: bool) -> None:
-        append = self.out.append
-        dash = " " * indent + "- "
-        inner = indent + 2
+        out = self.out
+        pad = " " * indent
         for item in value:
-            append("- " if inline else dash)
+            out.append("- " if inline else pad + "- ")
             inline = False
             if isinstance(item, dict) and item:
-                self.mapping(item, inner, True)
+                self.mapping(item, indent + 2, True)
             elif isinstance(item, list) and item:
-                self.sequence(item, inner, True)
+                self.sequence(item, indent + 2, True)
             else:
-                append(self.scalar(item, inner, inner) + "\n")
+                out.append(self.scalar(item, indent + 2, indent + 2) + "\n")
 
     def document(self, obj: Any) -> str:
         """Print one document, falling back to libyaml for what this writer does not lay out itself."""
