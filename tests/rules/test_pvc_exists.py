@@ -31,3 +31,27 @@ def test_missing_claims(tmp_path: Path) -> None:
 def test_built_claim(tmp_path: Path) -> None:
     files = {F: DEPLOY, "kubernetes/apps/hr.yaml": HR, "kubernetes/apps/pvc.yaml": PVC.format(ns="apps")}
     assert run(rule, write_repo(tmp_path, files)) == []
+
+
+def test_claims_a_resourceset_templates_are_warnings(tmp_path: Path) -> None:
+    resourceset = (
+        head("fluxcd.controlplane.io/v1", "ResourceSet", "restores", "apps") + "spec:\n"
+        "  resourcesTemplate: |\n    apiVersion: v1\n    kind: PersistentVolumeClaim\n"
+        "    metadata:\n      name: << inputs.app >>-data\n"
+    )
+    files = {F: DEPLOY, "kubernetes/apps/rs.yaml": resourceset}
+    findings = run(rule, write_repo(tmp_path, files))
+    assert where(findings) == [("HO110", F, 13)]
+    assert findings[0].severity.value == "warning"
+    assert "ResourceSet/apps/restores templates PersistentVolumeClaims" in findings[0].message
+
+
+def test_claims_declared_in_config_are_accepted(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path, {F: DEPLOY})
+    (repo / ".homeops.yaml").write_text("persistentVolumeClaims: [apps/data]\n")
+    from homeops.flux.cluster import ClusterOptions, build_cluster
+    from homeops.validate.config import load_config
+    from homeops.validate.context import ValidateContext
+
+    ctx = ValidateContext(build_cluster(ClusterOptions(repo=repo)), load_config(repo))
+    assert list(rule.check(ctx)) == []

@@ -74,10 +74,21 @@ def _uses(ctx: ValidateContext) -> Iterator[tuple[str, str, str, str, Pos | None
                 yield name, ns, hr_ref(hrn), path, key_pos(parent, key), hrn.obj.pos
 
 
+def _templated_claim_generators(ctx: ValidateContext) -> str:
+    """A Flux operator ResourceSet of the tree whose template makes PersistentVolumeClaims ("" if none)."""
+    for b in ctx.built("ResourceSet"):
+        spec = b.obj.get("spec")
+        template = spec.get("resourcesTemplate") if isinstance(spec, dict) else None
+        if isinstance(template, str) and "kind: PersistentVolumeClaim" in template:
+            return b.ref
+    return ""
+
+
 def check(ctx: ValidateContext) -> Iterator[Finding]:
     """Claims referred to by pods or HelmRelease values that the tree does not build."""
     claims = claims_produced(ctx)
     external = set(ctx.config.persistent_volume_claims)
+    templated = _templated_claim_generators(ctx)
     seen: set[tuple[str, int, str]] = set()
     for name, ns, referrer, field, pos, fallback in _uses(ctx):
         if has_variable(name) or not ns or claims.has(ns, name) or f"{ns}/{name}" in external:
@@ -87,6 +98,19 @@ def check(ctx: ValidateContext) -> Iterator[Finding]:
         if key in seen:
             continue
         seen.add(key)
+        if templated:
+            yield finding(
+                sys.modules[__name__],
+                f"{referrer} mounts PersistentVolumeClaim {ns}/{name}, which the tree does not build; "
+                f"{templated} templates PersistentVolumeClaims that homeops cannot expand offline",
+                **where,
+                obj=referrer,
+                field=field,
+                hint="check that the template generates this claim, or list it under persistentVolumeClaims "
+                "in .homeops.yaml",
+                severity=Severity.WARNING,
+            )
+            continue
         yield finding(
             sys.modules[__name__],
             f"{referrer} mounts PersistentVolumeClaim {ns}/{name}, which the tree does not build",
