@@ -251,3 +251,19 @@ def test_variables_from_configmap_and_secret() -> None:
     assert variables_from_resource(secret) == {"A": "one", "B": "two"}
     with pytest.raises(BuildError, match="not valid base64"):
         variables_from_resource(load(b"kind: Secret\ndata:\n  A: '!!'\n"))
+
+
+def test_substitute_strategy_always_substitutes_without_variables() -> None:
+    """substituteStrategy: WithVariables (the default) skips substitution when no variable is defined;
+    Always substitutes anyway, so defaults apply and strict mode reports unset variables."""
+    from homeops.flux.varsub import substitute_object
+    from homeops.yaml.loader import load_documents
+
+    (obj,) = load_documents(
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  a: ${A:=one}\n  b: ${B}\n", "x.yaml"
+    )
+    same, missing = substitute_object(obj, {}, strict=True)
+    assert same["data"] == {"a": "${A:=one}", "b": "${B}"} and missing == []
+    new, missing = substitute_object(obj, {}, strict=True, always=True)
+    assert new["data"]["a"] == "one"
+    assert [m.name for m in missing] == ["B"]

@@ -277,7 +277,9 @@ class ClusterBuilder:
                                 Unresolved(use.variable, use.object, use.file, use.line, use.column, u.reason)
                             )
                 if ks.has_post_build:
-                    obj, missing = substitute_object(obj, variables, strict=self.options.strict)
+                    obj, missing = substitute_object(
+                        obj, variables, strict=self.options.strict, always=ks.substitute_strategy == "Always"
+                    )
                     for m in missing:
                         loc = _pos_location(m.pos, self.repo) or _obj_location(obj, self.repo)
                         node.unresolved.append(

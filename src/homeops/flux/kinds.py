@@ -213,6 +213,7 @@ class FluxKustomization:
     substitute: dict[str, str]
     substitute_from: tuple[SubstituteRef, ...]
     has_post_build: bool
+    substitute_strategy: str
     patches: list[Any]
     patches_strategic_merge: list[Any]
     patches_json6902: list[Any]
@@ -264,6 +265,7 @@ class FluxKustomization:
             substitute=subst,
             substitute_from=subst_from,
             has_post_build=isinstance(post, dict),
+            substitute_strategy=_str(post_map.get("substituteStrategy")) or "WithVariables",
             patches=_seq(spec.get("patches")),
             patches_strategic_merge=_seq(spec.get("patchesStrategicMerge")),
             patches_json6902=_seq(spec.get("patchesJson6902")),

@@ -120,12 +120,13 @@ def is_substitution_disabled(obj: Any) -> bool:
 
 
 def substitute_object(
-    obj: YMap, variables: Mapping[str, str], *, strict: bool
+    obj: YMap, variables: Mapping[str, str], *, strict: bool, always: bool = False
 ) -> tuple[YMap, list[ObjectUnresolved]]:
     """Apply Flux's post-build substitution to one resource; returns the new resource and the unresolved uses
-    (strict mode only). The input is not modified. Raises BuildError (with the resource's location) for an
+    (strict mode only). With no variables nothing happens unless ``always`` (``substituteStrategy:
+    Always``). The input is not modified. Raises BuildError (with the resource's location) for an
     invalid variable name, a ``${...}`` Flux cannot parse, or a result that is no longer a valid resource."""
-    if is_substitution_disabled(obj) or not variables:
+    if is_substitution_disabled(obj) or (not variables and not always):
         return obj, []
     where = _location(obj.pos)
     validate_variable_names(variables, where)
