@@ -162,7 +162,8 @@ def test_errors_name_the_entry(tmp_path: Path, kustomization: str, message: str)
     with pytest.raises(BuildError) as exc:
         _run(tmp_path, "patches", kustomization)
     assert message in exc.value.message
-    assert exc.value.location is not None and exc.value.location.line >= 2
+    assert exc.value.location is not None
+    assert (exc.value.location.file, exc.value.location.line) == ("kustomization.yaml", 2)
 
 
 def test_patches_strategic_merge_path_and_inline(tmp_path: Path) -> None:
