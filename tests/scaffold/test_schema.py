@@ -120,3 +120,12 @@ def test_validator_for_repo_is_none_for_other_repositories(tmp_path: Path) -> No
     assert validator_for_repo(tmp_path) is None
     (tmp_path / "makejinja.toml").write_text('[makejinja]\ninputs = ["t"]\noutput = "o"\n')
     assert validator_for_repo(tmp_path) is None
+
+
+def test_a_config_that_is_not_a_mapping_is_one_finding() -> None:
+    from homeops.scaffold import validate_config
+
+    findings = validate_config([1, 2])  # type: ignore[arg-type]
+    assert [(f.key_path, f.message) for f in findings] == [
+        ((), "the configuration: must be a mapping, not a list")
+    ]
