@@ -78,7 +78,10 @@ class Builder:
         """
         real = kdir.resolve()
         if not real.is_relative_to(self.root):
-            raise BuildError(f"{kdir} is outside the repository root {self.root}")
+            raise BuildError(
+                f"{kdir} is outside the repository root {self.root}",
+                hint="run from the repository, or pass --root with the directory that holds everything it reads",
+            )
         if not real.is_dir():
             raise BuildError(f"{self.loader.display(real)} is not a directory")
         if kustomization is None:
