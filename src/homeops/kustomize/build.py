@@ -80,7 +80,7 @@ class Builder:
         if not real.is_relative_to(self.root):
             raise BuildError(
                 f"{kdir} is outside the repository root {self.root}",
-                hint="run from the repository, or pass --root with the directory that holds everything it reads",
+                hint="run it from the repository, or pass --root with the directory holding all it reads",
             )
         if not real.is_dir():
             raise BuildError(f"{self.loader.display(real)} is not a directory")
