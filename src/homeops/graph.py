@@ -46,12 +46,18 @@ class Graph:
         return [e.source for e in self.edges if e.target == node_id and e.kind in ("dependsOn", "parent")]
 
 
+def node_id(kind: str, namespace: str, name: str, tree: str = "") -> str:
+    """``Kind/namespace/name``; in a multi-cluster repository, suffixed with ``@<cluster root dir>``."""
+    base = f"{kind}/{namespace}/{name}"
+    return f"{base}@{tree}" if tree else base
+
+
 def build_graph(cluster: ClusterBuild) -> Graph:
-    """The graph of one built tree (several trees in a multi-cluster repository share it, ids are unique
-    per tree)."""
+    """The graph of the built tree(s). In a multi-cluster repository every id carries its cluster's root
+    directory, so same-named Kustomizations of different clusters stay apart."""
     g = Graph()
     for node in cluster.nodes:
-        nid = f"Kustomization/{node.namespace}/{node.name}"
+        nid = node_id("Kustomization", node.namespace, node.name, node.tree)
         g.nodes[nid] = GraphNode(
             nid,
             "Kustomization",
@@ -62,7 +68,7 @@ def build_graph(cluster: ClusterBuild) -> Graph:
             node.defined_at.line,
         )
     for item in cluster.helmreleases:
-        hid = f"HelmRelease/{item.hr.namespace}/{item.hr.name}"
+        hid = node_id("HelmRelease", item.hr.namespace, item.hr.name, item.parent.tree)
         pos = item.obj.pos
         g.nodes[hid] = GraphNode(
             hid,
@@ -74,20 +80,23 @@ def build_graph(cluster: ClusterBuild) -> Graph:
             pos.line if pos else 0,
         )
     for node in cluster.nodes:
-        nid = f"Kustomization/{node.namespace}/{node.name}"
+        nid = node_id("Kustomization", node.namespace, node.name, node.tree)
         if node.parent is not None:
-            g.edges.append(Edge(nid, f"Kustomization/{node.parent.namespace}/{node.parent.name}", "parent"))
+            parent = node_id("Kustomization", node.parent.namespace, node.parent.name, node.tree)
+            g.edges.append(Edge(nid, parent, "parent"))
         for dep in node.ks.depends_on:
-            target = f"Kustomization/{dep.namespace}/{dep.name}"
+            target = node_id("Kustomization", dep.namespace, dep.name, node.tree)
             g.edges.append(Edge(nid, target, "dependsOn" if target in g.nodes else "missing"))
         ref = node.ks.source_ref
         if ref is not None:
             g.edges.append(Edge(nid, f"{ref.kind}/{ref.namespace}/{ref.name}", "source"))
     for item in cluster.helmreleases:
-        hid = f"HelmRelease/{item.hr.namespace}/{item.hr.name}"
-        g.edges.append(Edge(hid, f"Kustomization/{item.parent.namespace}/{item.parent.name}", "parent"))
+        tree = item.parent.tree
+        hid = node_id("HelmRelease", item.hr.namespace, item.hr.name, tree)
+        parent = node_id("Kustomization", item.parent.namespace, item.parent.name, tree)
+        g.edges.append(Edge(hid, parent, "parent"))
         for dep in item.hr.depends_on:
-            target = f"HelmRelease/{dep.namespace}/{dep.name}"
+            target = node_id("HelmRelease", dep.namespace, dep.name, tree)
             g.edges.append(Edge(hid, target, "dependsOn" if target in g.nodes else "missing"))
         chart = item.hr.chart
         src = chart.source_ref if chart is not None else item.hr.chart_ref

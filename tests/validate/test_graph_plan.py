@@ -57,3 +57,33 @@ def test_graph_renderings_name_every_edge(chain_repo: Path) -> None:
     )
     mermaid = to_mermaid(g)
     assert mermaid.startswith("flowchart TD\n") and "|dependsOn|" in mermaid
+
+
+def test_multi_cluster_trees_stay_apart(tmp_path: Path) -> None:
+    """Two clusters in one repository, each with a root named cluster-apps and an app named web."""
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    for cluster in ("main", "test"):
+        (root / "clusters" / cluster).mkdir(parents=True)
+        (root / "clusters" / cluster / "ks.yaml").write_text(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+            "metadata: {name: cluster-apps, namespace: flux-system}\n"
+            f"spec:\n  path: ./apps/{cluster}\n  sourceRef: {{kind: GitRepository, name: flux-system}}\n"
+        )
+        (root / "apps" / cluster).mkdir(parents=True)
+        (root / "apps" / cluster / "web.yaml").write_text(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+            "metadata: {name: web, namespace: flux-system}\n"
+            f"spec:\n  path: ./web/{cluster}\n  sourceRef: {{kind: GitRepository, name: flux-system}}\n"
+        )
+        (root / "web" / cluster).mkdir(parents=True)
+        (root / "web" / cluster / "cm.yaml").write_text(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web, namespace: default}\n"
+        )
+    g = build_graph(build_cluster(ClusterOptions(repo=root)))
+    assert plan(g).waves == [
+        [KS + "cluster-apps@clusters/main", KS + "cluster-apps@clusters/test"],
+        [KS + "web@clusters/main", KS + "web@clusters/test"],
+    ]
+    assert resolve_id(g, "web") == [KS + "web@clusters/main", KS + "web@clusters/test"]
+    assert blocked_by(g, KS + "cluster-apps@clusters/test") == [KS + "web@clusters/test"]
