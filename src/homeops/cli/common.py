@@ -18,13 +18,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def repo_options(func: F) -> F:
     """--repo, --root and --age-key, turned into a RepoOptions passed as ``repo``."""
+    return _repo_options(func, root_names=("--root",))
+
+
+def repo_options_with_path(func: F) -> F:
+    """As ``repo_options``, with ``--path`` accepted as another name of ``--root`` (flux's spelling)."""
+    return _repo_options(func, root_names=("--root", "--path"))
+
+
+def _repo_options(func: F, root_names: tuple[str, ...]) -> F:
     func = click.option(
         "--age-key",
         type=click.Path(path_type=Path, dir_okay=False, exists=True),
         help="age identity file for SOPS-encrypted files (also: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE).",
     )(func)
     func = click.option(
-        "--root",
+        *root_names,
         "root",
         metavar="PATH",
         help="Use the Flux Kustomizations defined under PATH as roots (e.g. kubernetes/flux/cluster).",

@@ -11,7 +11,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 import yaml
-from homeops.cli.common import console, make_repo, print_json, repo_options
+from homeops.cli.common import console, make_repo, print_json, repo_options, repo_options_with_path
 from homeops.flux.api import (
     BuildAllOptions,
     BuildHrOptions,
@@ -31,7 +31,7 @@ _OUTPUT = click.Choice(["table", "json", "yaml"])
 @click.option("-A", "--all-namespaces", is_flag=True, help="All namespaces (the default).")
 @click.option("-n", "--namespace", help="Only this namespace.")
 @click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True)
-@repo_options
+@repo_options_with_path
 def get_command(
     kind: str,
     all_namespaces: bool,
@@ -190,7 +190,7 @@ def build_hr_command(
     help="Write OUT/<namespace>/<name>.yaml (or .err) and OUT/summary.json.",
 )
 @click.option("--show-secrets", is_flag=True, help="Write Secret values instead of masking them.")
-@repo_options
+@repo_options_with_path
 def build_all_command(
     output_dir: Path | None, show_secrets: bool, repo: Path | None, root: str | None, age_key: Path | None
 ) -> int:
