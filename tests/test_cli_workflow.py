@@ -59,7 +59,11 @@ def test_init_configure_build_validate_plan_new_app(tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert summary["totals"]["failed"] == 0 and summary["totals"]["unresolved"] == 0
     romm = (out / "flux-system" / "romm.yaml").read_text()
-    assert "romm.example.com" in romm or "romm." in romm
+    # SECRET_DOMAIN comes from the SOPS-encrypted cluster-secrets: masked unless --show-secrets.
+    assert "- host: romm.**masked**" in romm and "example.com" not in romm
+    shown = homeops(["build", "ks", "romm", "--show-secrets"], repo, key_env)
+    assert shown.returncode == 0, shown.stderr
+    assert "- host: romm.example.com" in shown.stdout
 
     validate = homeops(["validate", "-o", "json"], repo, key_env)
     assert validate.returncode == 0, validate.stdout
