@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from homeops.findings import Finding, Severity
 from homeops.rules.base import finding
-from homeops.schemas import SCHEMA_FETCH_FAILED, SCHEMA_MISSING, SCHEMA_NOT_FETCHED
+from homeops.schemas import SCHEMA_FETCH_FAILED, SCHEMA_MISSING, SCHEMA_NOT_FETCHED, SchemaFinding
 
 if TYPE_CHECKING:
     from homeops.validate.context import ValidateContext
@@ -36,8 +36,16 @@ CODES = (SCHEMA_MISSING, SCHEMA_NOT_FETCHED, SCHEMA_FETCH_FAILED)
 
 
 def check(ctx: ValidateContext) -> Iterator[Finding]:
+    """One finding per kind without a schema, at its first object, counting the others."""
     me = sys.modules[__name__]
+    groups: dict[tuple[str, str], list[SchemaFinding]] = {}
     for sf in ctx.schema_findings:
         if sf.code in CODES:
-            file, line, col = ctx.where(sf.pos)
-            yield finding(me, sf.message, file=file, line=line, column=col, obj=sf.object, hint=sf.hint or "")
+            groups.setdefault((sf.code, sf.message), []).append(sf)
+    for (_, message), items in groups.items():
+        first = min(items, key=lambda sf: ctx.where(sf.pos))
+        file, line, col = ctx.where(first.pos)
+        more = f" ({len(items)} objects of this kind, e.g. {first.object})" if len(items) > 1 else ""
+        yield finding(
+            me, message + more, file=file, line=line, column=col, obj=first.object, hint=first.hint or ""
+        )
