@@ -159,3 +159,32 @@ def test_no_kustomization_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     err = build_error(tmp_path)
     assert isinstance(err, BuildError)
     assert "no kustomization file in app" in err.message
+
+
+def test_symlink_out_of_the_root_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(CM.format(name="stolen"))
+    root = tmp_path / "repo"
+    write(root, {"app/kustomization.yaml": "resources:\n  - link.yaml\n"})
+    (root / "app" / "link.yaml").symlink_to(outside)
+    monkeypatch.chdir(root)
+    err = build_error(root)
+    assert "outside the repository root" in err.message
+    assert err.location is not None and (err.location.file, err.location.line) == (
+        "app/kustomization.yaml",
+        2,
+    )
+
+
+def test_oversized_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from homeops.kustomize.files import FileLoader
+
+    root = tmp_path / "repo"
+    write(
+        root,
+        {"app/kustomization.yaml": "resources:\n  - big.yaml\n", "app/big.yaml": CM.format(name="big") * 50},
+    )
+    monkeypatch.chdir(root)
+    with pytest.raises(InputError) as info:
+        Builder(root, loader=FileLoader(root, max_bytes=1000)).build(root / "app")
+    assert "is too large" in info.value.message and "app/big.yaml" in info.value.message
