@@ -62,3 +62,25 @@ def test_root_selection_with_path(tmp_path: Path) -> None:
     repo = checkout("sources", tmp_path)
     cluster = build(repo, path="kubernetes/apps/ok")
     assert [(n.name, n.status, n.parent) for n in cluster.nodes] == [("ok", "ok", None)]
+
+
+def test_paths_relative_to_a_subfolder_source(tmp_path: Path) -> None:
+    """A source built from ./kubernetes (e.g. an OCI artifact): spec.path is relative to that folder."""
+    from homeops.flux.cluster import ClusterOptions, build_cluster
+
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "kubernetes/flux").mkdir(parents=True)
+    (root / "kubernetes/flux/ks.yaml").write_text(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+        "metadata: {name: cluster-apps, namespace: flux-system}\n"
+        "spec:\n  path: ./apps\n  sourceRef: {kind: OCIRepository, name: flux-system}\n"
+    )
+    (root / "kubernetes/apps").mkdir(parents=True)
+    (root / "kubernetes/apps/cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n"
+    )
+    cluster = build_cluster(ClusterOptions(repo=root))
+    (node,) = cluster.nodes
+    assert node.status == "ok", node.error
+    assert [o["metadata"]["name"] for o in node.objects] == ["a"]

@@ -152,6 +152,7 @@ class ClusterBuilder:
         self.secrets = SecretResolver(repo, options.identities)
         self.problems: list[str] = []
         self._root_sources: set[str] = set()
+        self._bases: list[Path] = [repo.root]
 
     # -- roots ----------------------------------------------------------------------------------------
     def is_local_source(self, ks: FluxKustomization) -> bool:
@@ -182,6 +183,13 @@ class ClusterBuilder:
                 continue
             roots.append((ks, entry))
         self._root_sources = {ks.source_ref.name for ks, _ in roots if ks.source_ref is not None}
+        # A source may hold a subfolder of the repository (e.g. an OCI artifact pushed from ./kubernetes):
+        # paths that do not exist at the root are also looked up under each root's top-level folder.
+        self._bases = [self.repo.root]
+        for _, entry in roots:
+            top = entry.rel.split("/", 1)[0]
+            if "/" in entry.rel and (self.repo.root / top) not in self._bases:
+                self._bases.append(self.repo.root / top)
         return roots
 
     # -- the walk -------------------------------------------------------------------------------------
@@ -227,6 +235,14 @@ class ClusterBuilder:
         self._build_node(node, done)
 
     def _source_base(self, ks: FluxKustomization) -> Path:
+        """Where the local source's paths start: the repository root, or a root's top-level folder when
+        the path only exists there."""
+        path = ks.path.strip()
+        if not path or (self.repo.root / path).is_dir():
+            return self.repo.root
+        for base in self._bases:
+            if (base / path).is_dir() and (base / path).resolve().is_relative_to(self.repo.root):
+                return base
         return self.repo.root
 
     def _build_node(self, node: KsNode, done: list[KsNode]) -> None:
