@@ -52,3 +52,17 @@ class Finding:
 def object_ref(kind: str, namespace: str, name: str) -> str:
     """``Kind/namespace/name`` (``Kind/name`` for cluster-scoped objects)."""
     return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+
+
+def describe_object(obj: Any) -> str:
+    """``Kind/namespace/name`` of an object (``Kind/name`` when cluster-scoped, ``?`` for missing parts)."""
+    if not isinstance(obj, dict):
+        return "?"
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    kind, ns, name = obj.get("kind"), meta.get("namespace"), meta.get("name")
+    return object_ref(
+        kind if isinstance(kind, str) and kind else "?",
+        ns if isinstance(ns, str) else "",
+        name if isinstance(name, str) and name else "?",
+    )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeops.flux.cluster import ClusterBuild, KsNode
-from homeops.flux.kinds import split_api_version
+from homeops.kustomize.resource import split_api_version
 from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
 
 DEFAULT_STRIP_ATTRS: tuple[str, ...] = ("checksum/*", "helm.sh/chart", "app.kubernetes.io/version")

@@ -94,7 +94,7 @@ def _hr_status(item: HelmReleaseNode, cluster: ClusterBuild) -> dict[str, Any]:
         "kustomization": f"{item.parent.namespace}/{item.parent.name}",
         "dependsOn": [f"{d.namespace}/{d.name}" for d in hr.depends_on],
         "suspended": hr.suspend,
-        "file": _repo_rel(pos.file, cluster) if pos else "",
+        "file": cluster.repo.rel_file(pos.file) if pos else "",
         "line": pos.line if pos else 0,
     }
 
@@ -138,7 +138,7 @@ def get(options: GetOptions) -> GetResult:
                     "source": "",
                     "status": "not-applied",
                     "error": "no Flux Kustomization of the tree includes this file",
-                    "file": _repo_rel(loc.file if loc else "", cluster),
+                    "file": cluster.repo.rel_file(loc.file if loc else ""),
                     "line": loc.line if loc else 0,
                     "parent": "",
                     "dependsOn": [f"{d.namespace}/{d.name}" for d in orphan.depends_on],
@@ -153,18 +153,6 @@ def get(options: GetOptions) -> GetResult:
     else:
         rows = [s for s in _sources(cluster) if ns is None or s["namespace"] == ns]
     return GetResult(options.what, rows, cluster.problems)
-
-
-def _repo_rel(file: str, cluster: ClusterBuild) -> str:
-    if not file:
-        return ""
-    path = Path(file)
-    if not path.is_absolute():
-        path = (Path.cwd() / path).resolve()
-    try:
-        return path.relative_to(cluster.repo.root).as_posix()
-    except ValueError:
-        return file
 
 
 def _sources(cluster: ClusterBuild) -> list[dict[str, Any]]:
@@ -189,7 +177,7 @@ def _sources(cluster: ClusterBuild) -> list[dict[str, Any]]:
                     "ref": to_plain(src.ref) if src.ref else {},
                     "local": False,
                     "kustomization": f"{node.namespace}/{node.name}",
-                    "file": _repo_rel(pos.file, cluster) if pos else "",
+                    "file": cluster.repo.rel_file(pos.file) if pos else "",
                     "line": pos.line if pos else 0,
                 }
             )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from homeops.errors import HomeopsError, Location
+from homeops.findings import describe_object
 from homeops.flux.generator import flux_kustomization_file
 from homeops.flux.kinds import FluxKustomization, HelmRelease, is_flux_kustomization, is_helmrelease
 from homeops.flux.repository import ObjectEntry, Repository
@@ -129,17 +130,7 @@ def _obj_location(obj: YMap, repo: Repository) -> Location:
     pos = obj.pos
     if pos is None:
         return Location("")
-    return Location(_rel_display(pos.file, repo), pos.line, pos.column)
-
-
-def _rel_display(file: str, repo: Repository) -> str:
-    path = Path(file)
-    if not path.is_absolute():
-        path = (Path.cwd() / path).resolve()
-    try:
-        return str(path.relative_to(repo.root))
-    except ValueError:
-        return file
+    return Location(repo.rel_file(pos.file), pos.line, pos.column)
 
 
 class ClusterBuilder:
@@ -282,7 +273,7 @@ class ClusterBuilder:
                 if ks.has_post_build and not is_substitution_disabled(obj):
                     uses = variable_uses(obj)
                     node.uses.extend(
-                        VariableUse(name, _object_ref(obj), where.file, where.line, where.column, default)
+                        VariableUse(name, describe_object(obj), where.file, where.line, where.column, default)
                         for name, pos, default in uses
                         for where in [_pos_location(pos, self.repo) or _obj_location(obj, self.repo)]
                     )
@@ -299,7 +290,7 @@ class ClusterBuilder:
                     for m in missing:
                         loc = _pos_location(m.pos, self.repo) or _obj_location(obj, self.repo)
                         node.unresolved.append(
-                            Unresolved(m.name, _object_ref(obj), loc.file, loc.line, loc.column, reason)
+                            Unresolved(m.name, describe_object(obj), loc.file, loc.line, loc.column, reason)
                         )
                 obj, _ = self.secrets.decrypt_if_possible(obj)
                 _apply_common_metadata(obj, ks.common_metadata)
@@ -381,15 +372,7 @@ def _is_under(path: str, directory: str) -> bool:
 def _pos_location(pos: Any, repo: Repository) -> Location | None:
     if pos is None:
         return None
-    return Location(_rel_display(pos.file, repo), pos.line, pos.column)
-
-
-def _object_ref(obj: YMap) -> str:
-    md = obj.get("metadata")
-    md = md if isinstance(md, dict) else {}
-    kind = str(obj.get("kind", ""))
-    ns, name = md.get("namespace"), md.get("name")
-    return f"{kind}/{ns}/{name}" if ns else f"{kind}/{name}"
+    return Location(repo.rel_file(pos.file), pos.line, pos.column)
 
 
 def _metadata(obj: YMap) -> YMap:

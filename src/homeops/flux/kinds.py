@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from homeops.errors import Location
+from homeops.kustomize.resource import split_api_version
 from homeops.yaml.nodes import YMap, YSeq
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
@@ -41,12 +42,6 @@ SOURCE_KINDS = frozenset(
 HELM_RELEASE_NAME_MAX = 53
 _HASH_LEN = 12
 DEFAULT_VALUES_KEY = "values.yaml"
-
-
-def split_api_version(api_version: str) -> tuple[str, str]:
-    """``group/version`` into (group, version); the core group is ``""``."""
-    group, sep, version = api_version.rpartition("/")
-    return (group, version) if sep else ("", api_version)
 
 
 def flux_kind(api_version: str, kind: str) -> str | None:

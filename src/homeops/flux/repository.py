@@ -22,9 +22,9 @@ from homeops.flux.kinds import (
     FluxSource,
     HelmRelease,
     flux_kind,
-    split_api_version,
 )
 from homeops.flux.sourceignore import SourceIgnore, walk_yaml_files
+from homeops.kustomize.resource import split_api_version
 from homeops.yaml.loader import load_file
 from homeops.yaml.nodes import YMap
 
@@ -132,6 +132,19 @@ class Repository:
     def rel(self, path: Path) -> str:
         """``path`` relative to the root, ``/``-separated."""
         return path.resolve().relative_to(self.root).as_posix()
+
+    def rel_file(self, file: str) -> str:
+        """A file name as positions and errors carry it (relative to the current directory, or absolute)
+        shown relative to the root, ``/``-separated; unchanged when it lies outside the root."""
+        if not file:
+            return ""
+        path = Path(file)
+        if not path.is_absolute():
+            path = (Path.cwd() / path).resolve()
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return file
 
     def objects(
         self, kind: str | None = None, group: str | None = None, namespace: str | None = None

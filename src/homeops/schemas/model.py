@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from homeops.findings import Finding, Severity, object_ref
+from homeops.findings import Finding, Severity
 from homeops.yaml.nodes import Pos, YMap, YSeq
 
 SCHEMA_ERROR = "HO-SCHEMA"
@@ -102,20 +102,6 @@ def object_gvk(obj: Any) -> GroupVersionKind | None:
     if not isinstance(api_version, str) or not isinstance(kind, str) or not api_version or not kind:
         return None
     return GroupVersionKind.parse(api_version, kind)
-
-
-def describe_object(obj: Any) -> str:
-    """``Kind/namespace/name`` of an object (``Kind/name`` when cluster-scoped, ``?`` for missing parts)."""
-    if not isinstance(obj, dict):
-        return "?"
-    meta = obj.get("metadata")
-    meta = meta if isinstance(meta, dict) else {}
-    kind, ns, name = obj.get("kind"), meta.get("namespace"), meta.get("name")
-    return object_ref(
-        kind if isinstance(kind, str) and kind else "?",
-        ns if isinstance(ns, str) else "",
-        name if isinstance(name, str) and name else "?",
-    )
 
 
 def format_path(path: Sequence[str | int]) -> str:

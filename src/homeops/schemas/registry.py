@@ -23,7 +23,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from homeops.findings import Severity
+from homeops.findings import Severity, describe_object
 from homeops.schemas.core import DEFAULT_KUBERNETES_VERSION, CoreSchemas
 from homeops.schemas.crd import crd_schemas, relax_schema
 from homeops.schemas.defaults import load_default_schema
@@ -36,7 +36,6 @@ from homeops.schemas.model import (
     SCHEMA_NOT_OBJECT,
     GroupVersionKind,
     SchemaFinding,
-    describe_object,
     object_gvk,
 )
 from homeops.yaml.nodes import YMap

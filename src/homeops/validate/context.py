@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -67,15 +66,7 @@ class ValidateContext:
 
     def rel(self, file: str) -> str:
         """A path as findings show it: relative to the repository root, ``/``-separated."""
-        if not file:
-            return ""
-        path = Path(file)
-        if not path.is_absolute():
-            path = Path(os.path.abspath(file))
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return file
+        return self.repo.rel_file(file)
 
     def where(self, pos: Pos | None) -> tuple[str, int, int]:
         """(file, line, column) of a position, the file relative to the root."""

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from homeops.findings import object_ref
 from homeops.flux.cluster import HelmReleaseNode
 from homeops.flux.secrets import external_secret_target
 from homeops.validate.context import Built, ValidateContext
@@ -178,9 +179,7 @@ def release_namespace(hrn: HelmReleaseNode) -> str:
 
 def hr_ref(hrn: HelmReleaseNode) -> str:
     """``HelmRelease/namespace/name``."""
-    return (
-        f"HelmRelease/{hrn.hr.namespace}/{hrn.hr.name}" if hrn.hr.namespace else f"HelmRelease/{hrn.hr.name}"
-    )
+    return object_ref("HelmRelease", hrn.hr.namespace, hrn.hr.name)
 
 
 def is_app_template(values: YMap | None) -> bool:
