@@ -22,6 +22,7 @@ from homeops.flux.kinds import FluxKustomization, HelmRelease
 from homeops.flux.repository import Repository
 from homeops.kustomize.kustomization import KUSTOMIZATION_FILE_NAMES
 from homeops.yaml.loader import load_file
+from homeops.yaml.nodes import as_seq
 
 _HELM = "helm.toolkit.fluxcd.io"
 _KS = "kustomize.toolkit.fluxcd.io"
@@ -170,27 +171,25 @@ def _references(doc: dict[str, Any]) -> list[tuple[str, str]]:
     """(path, role) of every local file or directory a kustomization.yaml refers to."""
     out: list[tuple[str, str]] = []
     for key in ("resources", "bases", "components"):
-        out.extend((str(v), "resource") for v in _seq(doc.get(key)) if isinstance(v, str) and "://" not in v)
+        out.extend(
+            (str(v), "resource") for v in as_seq(doc.get(key)) if isinstance(v, str) and "://" not in v
+        )
     for key in _PLAIN_REFS:
-        out.extend((str(v), "other") for v in _seq(doc.get(key)) if isinstance(v, str) and "\n" not in v)
+        out.extend((str(v), "other") for v in as_seq(doc.get(key)) if isinstance(v, str) and "\n" not in v)
     for key in ("patches", "patchesJson6902", "replacements"):
-        items = _seq(doc.get(key))
+        items = as_seq(doc.get(key))
         out.extend((str(v["path"]), "other") for v in items if isinstance(v, dict) and "path" in v)
     for key in ("configMapGenerator", "secretGenerator"):
-        for gen in _seq(doc.get(key)):
+        for gen in as_seq(doc.get(key)):
             if not isinstance(gen, dict):
                 continue
-            for f in _seq(gen.get("files")):
+            for f in as_seq(gen.get("files")):
                 if isinstance(f, str):
                     out.append((f.split("=", 1)[-1], "other"))
-            for f in [*_seq(gen.get("envs")), gen.get("env")]:
+            for f in [*as_seq(gen.get("envs")), gen.get("env")]:
                 if isinstance(f, str):
                     out.append((f, "other"))
-    for chart in _seq(doc.get("helmCharts")):
+    for chart in as_seq(doc.get("helmCharts")):
         if isinstance(chart, dict) and isinstance(chart.get("valuesFile"), str):
             out.append((chart["valuesFile"], "other"))
     return out
-
-
-def _seq(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list) else []

@@ -13,7 +13,7 @@ from typing import Any
 
 from homeops.errors import Location
 from homeops.kustomize.resource import split_api_version
-from homeops.yaml.nodes import YMap, YSeq
+from homeops.yaml.nodes import YMap, YSeq, as_map, as_seq
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
@@ -81,12 +81,9 @@ def _is(obj: Any, group: str, kind: str) -> bool:
 # --- lenient field access ---------------------------------------------------------------------------------
 
 
-def _map(value: Any) -> YMap:
-    return value if isinstance(value, YMap) else YMap(value) if isinstance(value, dict) else YMap()
-
-
 def _seq(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list) else []
+    """A copy of a sequence field (the views keep it, detached from the document)."""
+    return list(as_seq(value))
 
 
 def _str(value: Any, default: str = "") -> str:
@@ -165,7 +162,7 @@ class Meta:
 
 
 def _meta(obj: YMap) -> Meta:
-    md = _map(obj.get("metadata"))
+    md = as_map(obj.get("metadata"))
     return Meta(
         api_version=_str(obj.get("apiVersion")),
         kind=_str(obj.get("kind")),
@@ -178,7 +175,7 @@ def _meta(obj: YMap) -> Meta:
 def _depends_on(spec: YMap, namespace: str) -> tuple[NamespacedName, ...]:
     out = []
     for item in _seq(spec.get("dependsOn")):
-        m = _map(item)
+        m = as_map(item)
         out.append(NamespacedName(_str(m.get("namespace")) or namespace, _str(m.get("name"))))
     return tuple(out)
 
@@ -237,17 +234,17 @@ class FluxKustomization:
     def from_obj(cls, obj: YMap) -> FluxKustomization:
         """The view of a loaded Flux Kustomization."""
         meta = _meta(obj)
-        spec = _map(obj.get("spec"))
+        spec = as_map(obj.get("spec"))
         post = spec.get("postBuild")
-        post_map = _map(post)
-        subst = {str(k): _str(v) for k, v in _map(post_map.get("substitute")).items()}
+        post_map = as_map(post)
+        subst = {str(k): _str(v) for k, v in as_map(post_map.get("substitute")).items()}
         subst_from = tuple(
             SubstituteRef(
-                _str(_map(i).get("kind")), _str(_map(i).get("name")), _bool(_map(i).get("optional"))
+                _str(as_map(i).get("kind")), _str(as_map(i).get("name")), _bool(as_map(i).get("optional"))
             )
             for i in _seq(post_map.get("substituteFrom"))
         )
-        decryption = _map(spec.get("decryption"))
+        decryption = as_map(spec.get("decryption"))
         common = spec.get("commonMetadata")
         return cls(
             meta=meta,
@@ -272,7 +269,7 @@ class FluxKustomization:
             common_metadata=common if isinstance(common, YMap) else None,
             interval=_str(spec.get("interval")),
             decryption_provider=_opt_str(decryption.get("provider")),
-            decryption_secret=_opt_str(_map(decryption.get("secretRef")).get("name")),
+            decryption_secret=_opt_str(as_map(decryption.get("secretRef")).get("name")),
             obj=obj,
         )
 
@@ -333,8 +330,8 @@ class HelmRelease:
         """The view of a loaded HelmRelease."""
         meta = _meta(obj)
         ns = meta.namespace
-        spec = _map(obj.get("spec"))
-        chart_spec = _map(_map(spec.get("chart")).get("spec"))
+        spec = as_map(obj.get("spec"))
+        chart_spec = as_map(as_map(spec.get("chart")).get("spec"))
         chart = None
         if chart_spec:
             chart = ChartTemplate(
@@ -354,7 +351,7 @@ class HelmRelease:
         vf_seq = spec.get("valuesFrom")
         values_from = []
         for i, item in enumerate(_seq(vf_seq)):
-            m = _map(item)
+            m = as_map(item)
             pos = vf_seq.item_pos(i) if isinstance(vf_seq, YSeq) else None
             values_from.append(
                 ValuesRef(
@@ -416,7 +413,7 @@ class FluxSource:
     @classmethod
     def from_obj(cls, obj: YMap) -> FluxSource:
         """The view of a loaded source object."""
-        spec = _map(obj.get("spec"))
+        spec = as_map(obj.get("spec"))
         ref = spec.get("ref")
         ignore = spec.get("ignore")
         return cls(

@@ -63,6 +63,18 @@ class YSeq(list[Any]):
         return self.pos
 
 
+def as_map(value: Any) -> YMap:
+    """``value`` as a mapping (a plain dict is wrapped), else an empty one: lenient reading of documents."""
+    if isinstance(value, YMap):
+        return value
+    return YMap(value) if isinstance(value, dict) else YMap()
+
+
+def as_seq(value: Any) -> list[Any]:
+    """``value`` when it is a sequence, else an empty list."""
+    return value if isinstance(value, list) else []
+
+
 def deep_copy(value: Any) -> Any:
     """Copy a document tree, keeping positions. Scalars are immutable and shared."""
     if isinstance(value, YMap):

@@ -15,19 +15,11 @@ from homeops.flux.cluster import HelmReleaseNode
 from homeops.flux.secrets import external_secret_target
 from homeops.validate.context import Built, ValidateContext
 from homeops.yaml.nodes import Pos, YMap, YSeq
+from homeops.yaml.nodes import as_map as as_map  # re-exported for the rule modules
+from homeops.yaml.nodes import as_seq as as_seq
 
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"})
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
-
-
-def as_map(value: Any) -> YMap:
-    """``value`` when it is a mapping, else an empty one (lenient access)."""
-    return value if isinstance(value, YMap) else YMap()
-
-
-def as_seq(value: Any) -> list[Any]:
-    """``value`` when it is a sequence, else an empty list."""
-    return value if isinstance(value, list) else []
 
 
 def key_pos(m: Any, key: str) -> Pos | None:
