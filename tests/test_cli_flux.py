@@ -130,7 +130,7 @@ def test_get_ks_formats_and_exit_code(cli: Cli, tmp_path: Path) -> None:
         ("upstream-crds", "external"),
     ]
     code, out, _ = cli(repo, "get", "ks", "-o", "yaml")
-    assert code == 1 and yaml.safe_load(out) == {"kustomizations": rows, "problems": []}
+    assert code == 1 and yaml.safe_load(out) == {"kustomizations": rows, "problems": [], "notes": [], "clusters": [""]}
     code, out, _ = cli(repo, "get", "ks", "-n", "default")
     assert code == 0
     assert out.split("\n")[0].split() == [
@@ -180,7 +180,7 @@ def test_build_ks_failed_and_external_exit_1(cli: Cli, tmp_path: Path) -> None:
         "path './kubernetes/apps/missing/app' not found in the source (expected a directory)\n"
     )
     code, _, err = cli(repo, "build", "ks", "upstream-crds")
-    assert code == 1 and "is not this repository; not fetched" in err
+    assert code == 1 and "is another repository (this one is github.com/example/home-ops); not fetched" in err
     code, _, err = cli(repo, "build", "ks", "nope")
     assert code == 2 and "no Kustomization named 'nope'" in err
 

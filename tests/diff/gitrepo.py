@@ -295,3 +295,19 @@ def make_repo(dest: Path, files: dict[str, str] | None = None) -> Path:
     write(repo, FILES if files is None else files)
     commit_all(repo, "base")
     return repo
+
+
+def configmap(name: str, namespace: str = "", **data: str) -> str:
+    """The YAML of a ConfigMap (``data`` values written as block scalars when they span lines)."""
+    text = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"
+    if namespace:
+        text += f"  namespace: {namespace}\n"
+    if data:
+        text += "data:\n"
+        for key, value in data.items():
+            if "\n" in value:
+                body = "".join(f"    {line}\n" for line in value.splitlines())
+                text += f"  {key}: |\n{body}"
+            else:
+                text += f"  {key}: {value}\n"
+    return text

@@ -68,7 +68,7 @@ def test_identical_refs_are_empty_and_exit_zero(repo: Path) -> None:
     for fmt in ("text", "json"):
         code, out = invoke(repo, "--base", "HEAD", "-o", fmt)
         assert code == 0
-        empty: dict[str, list[object]] = {"changes": [], "images": [], "findings": []}
+        empty: dict[str, list[object]] = {"changes": [], "images": [], "findings": [], "not_compared": []}
         assert out == "" if fmt == "text" else json.loads(out) == empty
     code, out = invoke(repo, "all", "--base", "HEAD", "--head", "main")
     assert (code, out) == (0, "")

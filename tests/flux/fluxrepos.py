@@ -99,7 +99,7 @@ def sops_repo(tmp_path: Path) -> tuple[Path, Path]:
 
 def build(repo: Path, *, identities: tuple[str, ...] = (), path: str | None = None) -> ClusterBuild:
     """The whole tree of ``repo``."""
-    return build_cluster(ClusterOptions(repo=repo, path=path, identities=identities))
+    return build_cluster(ClusterOptions(repo=repo, roots=(path,) if path else (), identities=identities))
 
 
 def node(cluster: ClusterBuild, name: str, namespace: str = "flux-system") -> KsNode:

@@ -23,8 +23,8 @@ from homeops.flux.api import (
 from tests.flux.fluxrepos import checkout, isolate_keys
 
 KS_ROW_KEYS = [
-    "name", "namespace", "path", "source", "status", "error", "file", "line", "parent", "dependsOn",
-    "suspended", "prune", "objects", "unresolved",
+    "name", "namespace", "path", "source", "status", "error", "file", "line", "parent", "cluster", "root",
+    "synthesized", "dependsOn", "suspended", "prune", "objects", "notes", "unresolved",
 ]  # fmt: skip
 UNRESOLVED_KEYS = ["variable", "object", "file", "line", "column", "reason"]
 
@@ -41,7 +41,8 @@ def _repo(feature: str, tmp_path: Path) -> RepoOptions:
 def test_get_ks_json(tmp_path: Path) -> None:
     result = get(GetOptions("ks", repo=_repo("sources", tmp_path)))
     data = result.to_json()
-    assert list(data) == ["kustomizations", "problems"]
+    assert list(data) == ["kustomizations", "problems", "notes", "clusters"]
+    assert data["clusters"] == [""]
     rows = data["kustomizations"]
     assert all(list(r) == KS_ROW_KEYS for r in rows)
     assert rows[1] == {
@@ -54,10 +55,14 @@ def test_get_ks_json(tmp_path: Path) -> None:
         "file": "kubernetes/apps/ok/ks.yaml",
         "line": 2,
         "parent": "flux-system/cluster-apps",
+        "cluster": "",
+        "root": "",
+        "synthesized": False,
         "dependsOn": [],
         "suspended": False,
         "prune": True,
         "objects": 1,
+        "notes": [],
         "unresolved": [],
     }
     assert [(r["name"], r["status"]) for r in rows] == [
@@ -124,6 +129,8 @@ def test_get_hr_json(tmp_path: Path) -> None:
             }
         ],
         "problems": [],
+        "notes": [],
+        "clusters": [""],
     }
 
 
@@ -162,6 +169,8 @@ def test_get_sources_json(tmp_path: Path) -> None:
             },
         ],
         "problems": [],
+        "notes": [],
+        "clusters": [""],
     }
 
 
@@ -309,11 +318,20 @@ def test_build_all_writes_every_node_and_the_summary(tmp_path: Path) -> None:
     assert "name: ok\n" in (out / "default" / "ok.yaml").read_text()
     summary = json.loads((out / "summary.json").read_text())
     assert summary == result.summary
-    assert list(summary) == ["repository", "kustomizations", "totals", "problems"]
+    assert list(summary) == [
+        "repository",
+        "kustomizations",
+        "clusters",
+        "not_applied",
+        "totals",
+        "problems",
+        "notes",
+    ]
     assert summary["repository"] == str(options.repo)
     assert summary["kustomizations"][2] == {
         "name": "missing",
         "namespace": "flux-system",
+        "cluster": "",
         "status": "failed",
         "file": "kubernetes/apps/missing/ks.yaml",
         "line": 2,
@@ -324,6 +342,7 @@ def test_build_all_writes_every_node_and_the_summary(tmp_path: Path) -> None:
     }
     assert summary["totals"] == {
         "kustomizations": 4,
+        "applied": 4,
         "ok": 2,
         "failed": 1,
         "external": 1,

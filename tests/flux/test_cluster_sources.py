@@ -24,7 +24,9 @@ def test_external_missing_and_ok(tmp_path: Path) -> None:
             "flux-system",
             "upstream-crds",
             "external",
-            "source GitRepository/flux-system/upstream is not this repository; not fetched",
+            "source GitRepository/flux-system/upstream (github.com/example/upstream) is another repository"
+            " (this one is github.com/example/home-ops); not fetched (list it in .homeops.yaml sources if it"
+            " is this repository)",
         ),
     ]
     assert node(cluster, "upstream-crds").objects == []

@@ -82,8 +82,8 @@ def test_multi_cluster_trees_stay_apart(tmp_path: Path) -> None:
         )
     g = build_graph(build_cluster(ClusterOptions(repo=root)))
     assert plan(g).waves == [
-        [KS + "cluster-apps@clusters/main", KS + "cluster-apps@clusters/test"],
-        [KS + "web@clusters/main", KS + "web@clusters/test"],
+        [KS + "cluster-apps@main", KS + "cluster-apps@test"],
+        [KS + "web@main", KS + "web@test"],
     ]
-    assert resolve_id(g, "web") == [KS + "web@clusters/main", KS + "web@clusters/test"]
-    assert blocked_by(g, KS + "cluster-apps@clusters/test") == [KS + "web@clusters/test"]
+    assert resolve_id(g, "web") == [KS + "web@main", KS + "web@test"]
+    assert blocked_by(g, KS + "cluster-apps@test") == [KS + "web@test"]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 from rich.console import Console
@@ -17,7 +18,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def repo_options(func: F) -> F:
-    """--repo, --root and --age-key, turned into a RepoOptions passed as ``repo``."""
+    """--repo, --root (repeatable), --cluster, --source-root and --age-key, as ``repo`` (a RepoOptions)."""
     return _repo_options(func, root_names=("--root",))
 
 
@@ -27,27 +28,49 @@ def repo_options_with_path(func: F) -> F:
 
 
 def _repo_options(func: F, root_names: tuple[str, ...]) -> F:
-    func = click.option(
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["repo"] = RepoOptions(
+            repo=kwargs.pop("repo_path"),
+            roots=tuple(kwargs.pop("roots")),
+            cluster=kwargs.pop("cluster"),
+            source_root=kwargs.pop("source_root"),
+            age_key=kwargs.pop("age_key"),
+        )
+        return func(*args, **kwargs)
+
+    cmd: Any = wrapper
+    cmd = click.option(
         "--age-key",
         type=click.Path(path_type=Path, dir_okay=False, exists=True),
         help="age identity file for SOPS-encrypted files (also: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE).",
-    )(func)
-    func = click.option(
+    )(cmd)
+    cmd = click.option(
+        "--source-root",
+        metavar="DIR",
+        help="Folder this repository's Flux paths start from (default: detected; an OCI artifact pushed"
+        " from a subfolder makes them start there). Also: sourceRoot in .homeops.yaml.",
+    )(cmd)
+    cmd = click.option(
+        "--cluster",
+        metavar="NAME",
+        help="Only this cluster of a multi-cluster repository (e.g. production; default: all of them).",
+    )(cmd)
+    cmd = click.option(
         *root_names,
-        "root",
+        "roots",
         metavar="PATH",
-        help="Use the Flux Kustomizations defined under PATH as roots (e.g. kubernetes/flux/cluster).",
-    )(func)
-    func = click.option(
+        multiple=True,
+        help="Take the Flux Kustomizations defined under PATH as roots (repeatable; default: found as Flux"
+        " does, e.g. clusters/<name>/flux-system or kubernetes/flux/cluster).",
+    )(cmd)
+    cmd = click.option(
         "--repo",
+        "repo_path",
         type=click.Path(path_type=Path, file_okay=False, exists=True),
         help="Repository to read (default: the git work tree of the current directory).",
-    )(func)
-    return func
-
-
-def make_repo(repo: Path | None, root: str | None, age_key: Path | None) -> RepoOptions:
-    return RepoOptions(repo=repo, root=root, age_key=age_key)
+    )(cmd)
+    return cast(F, cmd)
 
 
 def console(stderr: bool = False) -> Console:

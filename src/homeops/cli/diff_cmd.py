@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
-from homeops.cli.common import make_repo, repo_options
+from homeops.cli.common import repo_options
 from homeops.diff.api import DiffOptions, diff
 from homeops.diff.objects import DEFAULT_STRIP_ATTRS
 from homeops.diff.render import DEFAULT_LIMIT_BYTES, render_json, render_markdown, render_text
+from homeops.flux.api import RepoOptions
 
 
 @click.command("diff")
@@ -40,7 +40,8 @@ from homeops.diff.render import DEFAULT_LIMIT_BYTES, render_json, render_markdow
     "--files",
     "files_only",
     is_flag=True,
-    help="Only list the Kustomizations and HelmReleases the changed files touch (no build).",
+    help="Only list the Kustomizations and HelmReleases the changed files touch, and the changed files"
+    " no Flux Kustomization reads.",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are differences.")
 @repo_options
@@ -55,17 +56,17 @@ def diff_command(
     limit_bytes: int,
     files_only: bool,
     exit_zero: bool,
-    repo: Path | None,
-    root: str | None,
-    age_key: Path | None,
+    repo: RepoOptions,
 ) -> int:
     """Show what Flux would change: build --base and the head offline, and diff every object.
 
     Objects are paired by group, kind, namespace and name and grouped under the Flux Kustomization that
     applies them; HelmReleases also show the diff of their computed values. Secret values are compared but
     never printed. Breaking changes (renamed variables, storage swaps, immutable fields, pruned data,
-    suspend, chart major bumps, removed dependencies) are reported as findings (HO301-HO307).
-    Exits 1 when there are differences (like flux diff), 0 when there are none.
+    suspend, chart major bumps, removed dependencies) are reported as findings (HO301-HO307). A
+    Kustomization that fails to build on either side is a finding too (HO308): its objects are not
+    compared. A side that builds nothing at all is an error.
+    Exits 1 when there are differences or failures (like flux diff), 0 when there are none.
 
     \b
     Examples:
@@ -73,6 +74,7 @@ def diff_command(
       homeops diff ks romm -n flux-system --base main
       homeops diff all --base origin/main --head HEAD -o markdown
       homeops diff --base origin/main --files
+      homeops diff --base main --cluster production --files -o json
     """
     if target != "all" and not name:
         raise click.UsageError(f"`homeops diff {target}` needs a NAME")
@@ -86,7 +88,7 @@ def diff_command(
         namespace=namespace,
         strip_attrs=tuple(s.strip() for s in strip_attrs.split(",") if s.strip()),
         files_only=files_only,
-        repo=make_repo(repo, root, age_key),
+        repo=repo,
     )
     result = diff(options)
     if output == "json":

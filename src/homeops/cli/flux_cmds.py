@@ -11,12 +11,13 @@ from rich.progress import Progress
 from rich.table import Table
 
 import yaml
-from homeops.cli.common import console, make_repo, print_json, repo_options, repo_options_with_path
+from homeops.cli.common import console, print_json, repo_options, repo_options_with_path
 from homeops.flux.api import (
     BuildAllOptions,
     BuildHrOptions,
     BuildKsOptions,
     GetOptions,
+    RepoOptions,
     build_all,
     build_hr,
     build_ks,
@@ -37,9 +38,7 @@ def get_command(
     all_namespaces: bool,
     namespace: str | None,
     output: str,
-    repo: Path | None,
-    root: str | None,
-    age_key: Path | None,
+    repo: RepoOptions,
 ) -> int:
     """List the Flux Kustomizations (ks), HelmReleases (hr) or sources of the repository.
 
@@ -54,7 +53,7 @@ def get_command(
     """
     if all_namespaces and namespace:
         raise click.UsageError("use either -A or -n NAMESPACE")
-    result = get(GetOptions(what=kind, namespace=namespace, repo=make_repo(repo, root, age_key)))
+    result = get(GetOptions(what=kind, namespace=namespace, repo=repo))
     if output == "json":
         print_json(result.to_json())
     elif output == "yaml":
@@ -114,9 +113,7 @@ def build_ks_command(
     path: Path | None,
     show_secrets: bool,
     output: str,
-    repo: Path | None,
-    root: str | None,
-    age_key: Path | None,
+    repo: RepoOptions,
 ) -> int:
     """Print the objects Flux would apply for Kustomization NAME.
 
@@ -129,7 +126,7 @@ def build_ks_command(
       homeops build ks games
       homeops build ks romm -n flux-system --show-secrets
     """
-    options = BuildKsOptions(name, namespace, path, show_secrets, make_repo(repo, root, age_key))
+    options = BuildKsOptions(name, namespace, path, show_secrets, repo)
     result = build_ks(options)
     node = result.node
     if output == "json":
@@ -159,9 +156,7 @@ def build_hr_command(
     namespace: str | None,
     show_secrets: bool,
     output: str,
-    repo: Path | None,
-    root: str | None,
-    age_key: Path | None,
+    repo: RepoOptions,
 ) -> int:
     """Print HelmRelease NAME as Flux applies it, and the values helm-controller hands to the chart.
 
@@ -172,7 +167,7 @@ def build_hr_command(
     Examples:
       homeops build hr romm -n games
     """
-    result = build_hr(BuildHrOptions(name, namespace, show_secrets, make_repo(repo, root, age_key)))
+    result = build_hr(BuildHrOptions(name, namespace, show_secrets, repo))
     if output == "json":
         print_json(result.to_json())
     else:
@@ -191,9 +186,7 @@ def build_hr_command(
 )
 @click.option("--show-secrets", is_flag=True, help="Write Secret values instead of masking them.")
 @repo_options_with_path
-def build_all_command(
-    output_dir: Path | None, show_secrets: bool, repo: Path | None, root: str | None, age_key: Path | None
-) -> int:
+def build_all_command(output_dir: Path | None, show_secrets: bool, repo: RepoOptions) -> int:
     """Build every Flux Kustomization of the tree; one failure never stops the others.
 
     Prints a summary table; exits 1 if any Kustomization failed.
@@ -204,7 +197,7 @@ def build_all_command(
       homeops build all --output-dir /tmp/cluster
     """
     err_console = console(stderr=True)
-    options = BuildAllOptions(output_dir, show_secrets, make_repo(repo, root, age_key))
+    options = BuildAllOptions(output_dir, show_secrets, repo)
     if err_console.is_terminal:
         with Progress(console=err_console, transient=True) as progress:
             task = progress.add_task("building", total=None)

@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 import click
 from rich.table import Table
 
-from homeops.cli.common import console, make_repo, print_json, repo_options
+from homeops.cli.common import console, print_json, repo_options
+from homeops.flux.api import RepoOptions
 from homeops.live.kube import KubeOptions
 from homeops.live.reconcile import ReconcileOptions, parse_target, reconcile
 from homeops.live.status import StatusOptions, status
@@ -59,9 +60,7 @@ def reconcile_command(
     output: str,
     kubeconfig: Path | None,
     kube_context: str | None,
-    repo: Path | None,
-    root: str | None,
-    age_key: Path | None,
+    repo: RepoOptions,
 ) -> int:
     """Ask Flux to reconcile now: set the reconcile.fluxcd.io/requestedAt annotation, as `flux reconcile`.
 
@@ -88,7 +87,7 @@ def reconcile_command(
         wait=wait,
         timeout=parse_duration(timeout),
         kube=KubeOptions(kubeconfig=kubeconfig, context=kube_context),
-        repo=make_repo(repo, root, age_key),
+        repo=repo,
     )
     result = reconcile(options)
     if output == "json":
@@ -124,9 +123,7 @@ def status_command(
     output: str,
     kubeconfig: Path | None,
     kube_context: str | None,
-    repo: Path | None,
-    root: str | None,
-    age_key: Path | None,
+    repo: RepoOptions,
 ) -> int:
     """Show the live Flux Kustomizations and HelmReleases and compare them with the repository.
 
@@ -146,7 +143,7 @@ def status_command(
         namespace=namespace,
         compare=not no_compare,
         kube=KubeOptions(kubeconfig=kubeconfig, context=kube_context),
-        repo=make_repo(repo, root, age_key),
+        repo=repo,
     )
     result = status(options)
     if output == "json":

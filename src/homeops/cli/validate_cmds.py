@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from homeops.cli.common import console, make_repo, print_json, repo_options
+from homeops.cli.common import console, print_json, repo_options
 from homeops.errors import UsageError
+from homeops.flux.api import RepoOptions
 from homeops.flux.cluster import build_cluster
 from homeops.graph import Graph, blocked_by, build_graph, plan, resolve_id, to_dot, to_json, to_mermaid
 from homeops.rules.registry import all_rules, find_rule
@@ -51,9 +52,7 @@ def validate_command(
     allow_network: bool | None,
     select: tuple[str, ...],
     config_file: Path | None,
-    repo: Path | None,
-    root: str | None,
-    age_key: Path | None,
+    repo: RepoOptions,
 ) -> int:
     """Check what Flux will apply: schemas, repository contracts and the dependency graph, in one run.
 
@@ -70,14 +69,16 @@ def validate_command(
     fmt = output or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     result = validate(
         ValidateOptions(
-            repo=repo,
-            root=root,
+            repo=repo.repo,
+            roots=repo.roots,
+            cluster=repo.cluster,
+            source_root=repo.source_root,
             config_file=config_file,
             kubernetes_version=kubernetes_version,
             schema_locations=schema_locations,
             allow_network=allow_network,
             select=select,
-            age_key=age_key,
+            age_key=repo.age_key,
         )
     )
     sys.stdout.write(render(result, fmt))
@@ -113,8 +114,8 @@ def rules_command(code: str | None) -> int:
     return 0
 
 
-def _graph_for(repo: Path | None, root: str | None, age_key: Path | None) -> Graph:
-    opts = make_repo(repo, root, age_key).cluster_options()
+def _graph_for(repo: RepoOptions) -> Graph:
+    opts = repo.cluster_options()
     return build_graph(build_cluster(opts))
 
 
@@ -123,7 +124,7 @@ def _graph_for(repo: Path | None, root: str | None, age_key: Path | None) -> Gra
     "-o", "--output", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid", show_default=True
 )
 @repo_options
-def graph_command(output: str, repo: Path | None, root: str | None, age_key: Path | None) -> int:
+def graph_command(output: str, repo: RepoOptions) -> int:
     """The Kustomizations and HelmReleases with their dependsOn, parent and source edges.
 
     \b
@@ -131,7 +132,7 @@ def graph_command(output: str, repo: Path | None, root: str | None, age_key: Pat
       homeops graph > graph.mmd
       homeops graph -o dot | dot -Tsvg > graph.svg
     """
-    g = _graph_for(repo, root, age_key)
+    g = _graph_for(repo)
     if output == "json":
         print_json(to_json(g))
     elif output == "dot":
@@ -145,9 +146,7 @@ def graph_command(output: str, repo: Path | None, root: str | None, age_key: Pat
 @click.option("--fail", "fail", metavar="NAME", help="Show everything a failure of NAME would block.")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @repo_options
-def plan_command(
-    fail: str | None, output: str, repo: Path | None, root: str | None, age_key: Path | None
-) -> int:
+def plan_command(fail: str | None, output: str, repo: RepoOptions) -> int:
     """The apply waves in dependency order, as Flux will reconcile them.
 
     A Kustomization starts once its parent applied it and its dependsOn targets are ready; a HelmRelease
@@ -158,7 +157,7 @@ def plan_command(
       homeops plan
       homeops plan --fail rook-ceph       # what waits on rook-ceph
     """
-    g = _graph_for(repo, root, age_key)
+    g = _graph_for(repo)
     if fail:
         ids = resolve_id(g, fail)
         if not ids:

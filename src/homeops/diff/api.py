@@ -18,17 +18,20 @@ from typing import Any
 from homeops.diff.compare import ImageChange, ResourceChange, compare, make_masker
 from homeops.diff.context import DiffContext
 from homeops.diff.files import FilesResult, touched
-from homeops.diff.gitsrc import GitRepo
+from homeops.diff.gitsrc import GitRepo, mirror_remotes
+from homeops.diff.nodes import NotCompared, Pairing, in_cluster, node_id, pair, require_built, subtree
 from homeops.diff.objects import DEFAULT_STRIP_ATTRS, index_cluster
 from homeops.diff.values import side_values
 from homeops.errors import UsageError
 from homeops.findings import Finding, Severity
 from homeops.flux.api import RepoOptions
-from homeops.flux.cluster import ClusterBuild, build_cluster
+from homeops.flux.cluster import ClusterBuild, KsNode, build_cluster
 from homeops.flux.secrets import secret_strings
+from homeops.flux.sources import git_remote_urls
 from homeops.rules.registry import rules_of_kind
 
 TARGETS = ("all", "ks", "hr")
+HO308 = "HO308"  # build-failed: kept by every scope that concerns its Kustomization
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +60,12 @@ class DiffResult:
     findings: list[Finding] = field(default_factory=list)
     files: FilesResult | None = None
     problems: list[str] = field(default_factory=list)
+    not_compared: list[NotCompared] = field(default_factory=list)  # failed (also a finding) or external
 
     @property
     def has_differences(self) -> bool:
         if self.files is not None:
-            return bool(self.files.kustomizations or self.files.helmreleases)
+            return bool(self.files.kustomizations or self.files.helmreleases or self.files.failed)
         return bool(self.changes or self.findings)
 
     @property
@@ -83,6 +87,7 @@ class DiffResult:
             "changes": [c.to_json() for c in self.changes],
             "images": [i.to_json() for i in self.images],
             "findings": [_finding_json(f) for f in self.findings],
+            "not_compared": [n.to_json() for n in self.not_compared],
         }
 
 
@@ -108,15 +113,24 @@ def diff(options: DiffOptions) -> DiffResult:
         empty = FilesResult([]) if options.files_only else None
         return DiffResult(options.base, head_label, files=empty)
     with tempfile.TemporaryDirectory(prefix="homeops-diff-") as tmp:
+        remotes = git_remote_urls(copts.repo)
         base_root = git.extract(options.base, Path(tmp) / "base")
-        head_root = copts.repo if options.head is None else git.extract(options.head, Path(tmp) / "head")
+        mirror_remotes(remotes, base_root)
+        head_root = copts.repo
+        if options.head is not None:
+            head_root = git.extract(options.head, Path(tmp) / "head")
+            mirror_remotes(remotes, head_root)
+        cluster = options.repo.cluster
+        base = in_cluster(build_cluster(dataclasses.replace(copts, repo=base_root)), cluster)
+        head = in_cluster(build_cluster(dataclasses.replace(copts, repo=head_root)), cluster)
+        require_built(base, head, options.base, head_label)
+        changed = git.changed_files(options.base, options.head)
+        pairing = pair(base, head)
         if options.files_only:
-            changed = git.changed_files(options.base, options.head)
-            files = touched(changed, base_root, head_root)
+            files = touched(changed, base, head)
+            files.failed = pairing.failures
             return DiffResult(options.base, head_label, files=files)
-        base = build_cluster(dataclasses.replace(copts, repo=base_root))
-        head = build_cluster(dataclasses.replace(copts, repo=head_root))
-        return _compare(options, base, head, git.changed_files(options.base, options.head), head_label)
+        return _compare(options, base, head, changed, head_label, pairing)
 
 
 def _same_tree(git: GitRepo, base: str, head: str | None) -> bool:
@@ -127,9 +141,17 @@ def _same_tree(git: GitRepo, base: str, head: str | None) -> bool:
 
 
 def _compare(
-    options: DiffOptions, base: ClusterBuild, head: ClusterBuild, changed: list[str], head_label: str
+    options: DiffOptions,
+    base: ClusterBuild,
+    head: ClusterBuild,
+    changed: list[str],
+    head_label: str,
+    pairing: Pairing,
 ) -> DiffResult:
     base_index, head_index = index_cluster(base), index_cluster(head)
+    for key in pairing.excluded:  # under a Kustomization that cannot be compared: neither added nor removed
+        base_index.pop(key, None)
+        head_index.pop(key, None)
     base_values, head_values = side_values(base), side_values(head)
     secrets = secret_strings(
         [*base.all_objects(), *head.all_objects(), *(e.obj for e in (*base.repo.entries, *head.repo.entries))]
@@ -137,14 +159,19 @@ def _compare(
     changes, images = compare(
         base_index, head_index, base_values, head_values, options.strip_attrs, make_masker(secrets)
     )
-    ctx = DiffContext(base, head, base_index, head_index, base_values, head_values, changes, tuple(changed))
+    ctx = DiffContext(
+        base, head, base_index, head_index, base_values, head_values, changes, tuple(changed),
+        pairing.not_compared,
+    )  # fmt: skip
     findings: list[Finding] = []
     for rule in rules_of_kind("diff"):
         findings.extend(rule.check(ctx))
     findings = [_masked_finding(f, secrets) for f in findings]
     findings.sort(key=lambda f: (f.code, f.file, f.line, f.object))
     problems = sorted(set(head.problems) - set(base.problems))
-    result = DiffResult(options.base, head_label, changes, images, findings, None, problems)
+    result = DiffResult(
+        options.base, head_label, changes, images, findings, None, problems, pairing.not_compared
+    )
     return _scoped(result, options, base, head)
 
 
@@ -156,19 +183,24 @@ def _masked_finding(f: Finding, secrets: frozenset[str]) -> Finding:
 
 
 def _scoped(result: DiffResult, options: DiffOptions, base: ClusterBuild, head: ClusterBuild) -> DiffResult:
-    """Keep what ``ks NAME`` / ``hr NAME`` / ``all -n NS`` asks for."""
+    """Keep what ``ks NAME`` / ``hr NAME`` / ``all -n NS`` asks for. Kustomizations that cannot be compared
+    are kept when they are the one asked for, above it or below it (with ``all``: always)."""
     ns, name = options.namespace, options.name
+    related: set[str] | None = None  # ids of the Kustomizations whose failures matter; None: all
     if options.target == "all":
         if ns is None:
             return result
         keep = [c for c in result.changes if c.key.namespace == ns]
     elif options.target == "ks":
-        nodes = [n for side in (base, head) for n in side.find(str(name), ns)]
-        if not nodes:
+        found = [(side, n) for side in (base, head) for n in side.find(str(name), ns)]
+        if not found:
             known = sorted({n.name for side in (base, head) for n in side.nodes})
-            raise UsageError(f"no Kustomization named {name!r} on either side", hint=_known(known))
-        parents = {n.ref for n in nodes}
+            raise UsageError(
+                f"no Kustomization named {name!r} on either side", hint=_known(known, result.not_compared)
+            )
+        parents = {node_id(n) for _, n in found}
         keep = [c for c in result.changes if c.parent in parents]
+        related = {node_id(n) for side, top in found for n in (*_ancestors(top), *subtree(side, top))}
     else:
         hrs = [
             h for side in (base, head) for h in side.helmreleases
@@ -176,21 +208,43 @@ def _scoped(result: DiffResult, options: DiffOptions, base: ClusterBuild, head: 
         ]  # fmt: skip
         if not hrs:
             known = sorted({h.hr.name for side in (base, head) for h in side.helmreleases})
-            raise UsageError(f"no HelmRelease named {name!r} on either side", hint=_known(known))
+            raise UsageError(
+                f"no HelmRelease named {name!r} on either side", hint=_known(known, result.not_compared)
+            )
         wanted = {(h.hr.namespace, h.hr.name) for h in hrs}
         keep = [
             c for c in result.changes
             if c.key.kind == "HelmRelease" and (c.key.namespace, c.key.name) in wanted
         ]  # fmt: skip
+        related = {node_id(n) for h in hrs for n in _ancestors(h.parent)}
     refs = {c.ref for c in keep}
+    if related is not None:
+        result.not_compared = [n for n in result.not_compared if n.id in related]
+    kept = {n.id for n in result.not_compared}
     result.changes = keep
     result.images = [i for i in result.images if i.object in refs]
-    result.findings = [f for f in result.findings if f.object in refs]
+    result.findings = [
+        f for f in result.findings if f.object in refs or (f.code == HO308 and f.object in kept)
+    ]
     return result
 
 
-def _known(names: list[str]) -> str | None:
-    return "known: " + ", ".join(names[:20]) if names else None
+def _ancestors(node: KsNode) -> list[KsNode]:
+    """``node`` and the Kustomizations applying it, up to its root."""
+    out: list[KsNode] = []
+    cursor: KsNode | None = node
+    while cursor is not None:
+        out.append(cursor)
+        cursor = cursor.parent
+    return out
+
+
+def _known(names: list[str], not_compared: list[NotCompared]) -> str | None:
+    parts = ["known: " + ", ".join(names[:20])] if names else []
+    failed = [n.id for n in not_compared if n.status == "failed"]
+    if failed:
+        parts.append("these fail to build, so what they apply is unknown: " + ", ".join(failed[:10]))
+    return "; ".join(parts) or None
 
 
 __all__ = ["TARGETS", "DiffOptions", "DiffResult", "diff"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homeops.diff.compare import ResourceChange
+from homeops.diff.nodes import NotCompared, node_key
 from homeops.diff.objects import Item, ObjKey, pos_of
 from homeops.diff.values import HrValues
 from homeops.flux.cluster import ClusterBuild, KsNode
@@ -27,6 +28,7 @@ class DiffContext:
     head_values: dict[ObjKey, HrValues]
     changes: list[ResourceChange]
     changed_files: tuple[str, ...] = ()
+    not_compared: list[NotCompared] = field(default_factory=list)  # failed or external Kustomizations
     _files: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
 
     def root(self, side: str) -> Path:
@@ -54,6 +56,17 @@ class DiffContext:
     def field_where(self, obj: YMap, side: str, *path: str | int) -> tuple[str, int, int]:
         """Where the field at ``path`` of ``obj`` is written (its deepest existing key)."""
         return self.where(pos_of(obj, *path), side)
+
+    def uncompared(self, node: KsNode) -> bool:
+        """Whether ``node`` (of either side) is, or is below, a Kustomization that cannot be compared (it
+        fails to build, or its source is elsewhere, on a side): what it defines is unknown on that side."""
+        keys = {n.key for n in self.not_compared}
+        cursor: KsNode | None = node
+        while cursor is not None:
+            if node_key(cursor) in keys:
+                return True
+            cursor = cursor.parent
+        return False
 
     def changed(self) -> list[ResourceChange]:
         """The objects present on both sides whose content differs."""

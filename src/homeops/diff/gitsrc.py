@@ -87,6 +87,17 @@ class GitRepo:
         return sorted(out)
 
 
+def mirror_remotes(urls: tuple[str, ...], root: Path) -> None:
+    """Give an extracted side the remote URLs of the work tree (a ``.git/config`` holding only them), so
+    that a GitRepository pointing at this repository is recognised on both sides alike."""
+    if not urls:
+        return
+    git_dir = root / ".git"
+    git_dir.mkdir(exist_ok=True)
+    text = "".join(f'[remote "r{i}"]\n\turl = https://{url}\n' for i, url in enumerate(urls))
+    (git_dir / "config").write_text(text, encoding="utf-8")
+
+
 def _split_z(text: str) -> list[str]:
     return [part for part in text.split("\0") if part]
 

@@ -24,11 +24,14 @@ class ObjKey:
     kind: str
     namespace: str
     name: str
+    cluster: str = ""  # the cluster of a multi-cluster repository applying it ("" with one cluster)
 
     @property
     def ref(self) -> str:
-        """``Kind/namespace/name`` (``Kind/name`` when cluster-scoped)."""
-        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+        """``Kind/namespace/name`` (``Kind/name`` when cluster-scoped), ``@cluster`` added in a
+        multi-cluster repository."""
+        ref = f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+        return f"{ref}@{self.cluster}" if self.cluster else ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +44,14 @@ class Item:
 
     @property
     def parent_ref(self) -> str:
-        return self.node.ref
+        """The applying Kustomization, ``@cluster`` added in a multi-cluster repository."""
+        node = self.node
+        return f"{node.ref}@{node.cluster}" if node.cluster else node.ref
 
 
-def key_of(obj: YMap) -> ObjKey | None:
-    """The pairing key of an object; None for something that is not a named object."""
+def key_of(obj: YMap, cluster: str = "") -> ObjKey | None:
+    """The pairing key of an object (applied in ``cluster``); None for something that is not a named
+    object."""
     kind = obj.get("kind")
     md = obj.get("metadata")
     if not isinstance(kind, str) or not isinstance(md, dict):
@@ -55,15 +61,16 @@ def key_of(obj: YMap) -> ObjKey | None:
         return None
     ns = md.get("namespace")
     group = split_api_version(str(obj.get("apiVersion", "")))[0]
-    return ObjKey(group, kind, ns if isinstance(ns, str) else "", name)
+    return ObjKey(group, kind, ns if isinstance(ns, str) else "", name, cluster)
 
 
 def index_cluster(cluster: ClusterBuild) -> dict[ObjKey, Item]:
-    """Every object the tree applies, by key, in build order (the first of duplicates wins)."""
+    """Every object the tree applies, by key, in build order (the first of duplicates wins; the objects of
+    two clusters are never duplicates)."""
     out: dict[ObjKey, Item] = {}
     for node in cluster.nodes:
         for obj in node.objects:
-            key = key_of(obj)
+            key = key_of(obj, node.cluster)
             if key is not None and key not in out:
                 out[key] = Item(key, obj, node)
     return out

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from homeops.diff.api import DiffResult
 from homeops.diff.compare import ImageChange, ResourceChange
+from homeops.diff.nodes import EXTERNAL, NotCompared
 from homeops.findings import Finding, Severity
 
 DEFAULT_LIMIT_BYTES = 60000
@@ -34,11 +35,16 @@ def _summary_rows(result: DiffResult) -> list[tuple[str, int, int, int]]:
     return [(k, v["added"], v["changed"], v["removed"]) for k, v in result.summary().items()]
 
 
+def _external(result: DiffResult) -> list[NotCompared]:
+    """The Kustomizations not compared because their source is elsewhere (failures are findings)."""
+    return [n for n in result.not_compared if n.status == EXTERNAL]
+
+
 def render_text(result: DiffResult) -> str:
     """Unified diffs grouped by Flux Kustomization, then the summary, images and findings ("" when none)."""
     if result.files is not None:
         return _files_text(result)
-    if not result.changes and not result.findings:
+    if not result.changes and not result.findings and not result.not_compared:
         return ""
     out: list[str] = []
     for parent, changes in _groups(result.changes).items():
@@ -62,6 +68,10 @@ def render_text(result: DiffResult) -> str:
     if result.images:
         out.append("Images:\n")
         out.extend(f"  {_image_line(i)}\n" for i in result.images)
+    external = _external(result)
+    if external:
+        out.append("Not compared:\n")
+        out.extend(f"  {n.summary}\n" for n in external)
     if result.findings:
         out.append("Findings:\n")
         out.extend(f"  {_finding_line(f)}\n" for f in result.findings)
@@ -76,6 +86,12 @@ def _files_text(result: DiffResult) -> str:
         if table:
             out.append(f"{title}:\n")
             out.extend(f"  {ref}  ({', '.join(paths)})\n" for ref, paths in table.items())
+    if files.failed:
+        out.append("Failing to build (what they read may be incomplete):\n")
+        out.extend(f"  {f.problem}\n" for f in files.failed)
+    if files.unread:
+        out.append("Read by no Flux Kustomization:\n")
+        out.extend(f"  {path}\n" for path in files.unread)
     return "".join(out)
 
 
@@ -111,8 +127,13 @@ def render_markdown(result: DiffResult, limit_bytes: int = DEFAULT_LIMIT_BYTES) 
         listing = _files_text(result) or "Nothing touched."
         return _md_clip([f"### homeops diff --files\n\n{listing}\n"], limit_bytes)
     title = f"### homeops diff `{result.base}` → `{result.head}`\n\n"
+    skipped = ""
+    external = _external(result)
+    if external:
+        skipped = f"#### Not compared ({len(external)})\n\n"
+        skipped += "".join(f"- {_md_cell(n.summary)}\n" for n in external) + "\n"
     if not result.changes and not result.findings:
-        return title + "No differences.\n"
+        return title + "No differences.\n" + ("\n" + skipped if skipped else "")
     head: list[str] = [title]
     rows = _summary_rows(result)
     if rows:
@@ -128,6 +149,8 @@ def render_markdown(result: DiffResult, limit_bytes: int = DEFAULT_LIMIT_BYTES) 
             units.append((f"- {_ICON[f.severity]} **{f.code}** {f.rule}{where}{obj}: {_md_cell(f.message)}\n",
                           f"finding {f.code} {f.object}"))  # fmt: skip
         units.append(("\n", ""))
+    if skipped:
+        units.append((skipped, "not compared"))
     if result.images:
         units.append(("#### Images\n\n| Object | Container | Old | New |\n| --- | --- | --- | --- |\n", ""))
         for i in result.images:
@@ -135,7 +158,8 @@ def render_markdown(result: DiffResult, limit_bytes: int = DEFAULT_LIMIT_BYTES) 
                 (f"| {i.object} | `{i.where}` | `{i.old or '-'}` | `{i.new or '-'}` |\n", f"image {i.object}")
             )
         units.append(("\n", ""))
-    units.append(("#### Changes\n\n", ""))
+    if result.changes:
+        units.append(("#### Changes\n\n", ""))
     for parent, changes in _groups(result.changes).items():
         for c in changes:
             body = c.diff + (f"# {c.note}\n" if c.note else "") + c.values_diff

@@ -46,7 +46,7 @@ def side_values(cluster: ClusterBuild) -> dict[ObjKey, HrValues]:
     lookups: dict[str, Lookup] = {}
     out: dict[ObjKey, HrValues] = {}
     for item in cluster.helmreleases:
-        key = key_of(item.obj)
+        key = key_of(item.obj, item.parent.cluster)
         if key is None or key in out:
             continue
         tree = item.parent.tree

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from homeops.errors import UsageError
-from homeops.flux.cluster import ClusterBuild, ClusterOptions, HelmReleaseNode, KsNode, build_cluster
+from homeops.flux.cluster import (
+    ClusterBuild,
+    ClusterOptions,
+    HelmReleaseNode,
+    KsNode,
+    NotApplied,
+    build_cluster,
+)
 from homeops.flux.helmvalues import ValuesResult, compute_values, lookup_from
 from homeops.flux.kinds import FluxSource, HelmRelease, is_source
 from homeops.flux.repository import git_root
@@ -28,16 +35,49 @@ class RepoOptions:
     """Which repository, which roots, which keys."""
 
     repo: Path | None = None  # default: the git work tree of the current directory
-    root: str | None = None  # only roots defined under this path
+    roots: tuple[str, ...] = ()  # only roots defined under these paths (--root, several allowed)
+    cluster: str | None = None  # only this cluster (--cluster); None: every cluster
+    source_root: str | None = None  # where this repository's Flux paths start (--source-root)
     age_key: Path | None = None
     identities: tuple[str, ...] = ()
+    config_file: Path | None = None  # default: .homeops.yaml at the repository root
 
     def cluster_options(self) -> ClusterOptions:
+        from homeops.validate.config import load_config
+
         repo = (self.repo or git_root(Path.cwd())).resolve()
         if not repo.is_dir():
             raise UsageError(f"repository {repo} is not a directory")
+        config = load_config(repo, self.config_file)
+        roots = tuple(_repo_relative(repo, r, "--root") for r in self.roots)
+        source_root = self.source_root if self.source_root is not None else config.source_root
+        if source_root is not None:
+            source_root = _repo_relative(repo, source_root, "--source-root")
         identities = tuple(self.identities) or tuple(load_age_identities(key_file=self.age_key))
-        return ClusterOptions(repo=repo, path=self.root, identities=identities)
+        return ClusterOptions(
+            repo=repo,
+            roots=roots,
+            cluster=self.cluster,
+            source_root=source_root,
+            sources=config.sources,
+            identities=identities,
+        )
+
+
+def _repo_relative(repo: Path, path: str, flag: str) -> str:
+    """``path`` (relative to the repository, or an absolute or cwd-relative path inside it) as a
+    repository-relative POSIX path; a usage error when it lies outside the repository or is missing."""
+    candidate = Path(path)
+    if candidate.is_absolute() or ((Path.cwd() / candidate).exists() and not (repo / candidate).exists()):
+        real = (candidate if candidate.is_absolute() else Path.cwd() / candidate).resolve()
+    else:
+        real = (repo / candidate).resolve()
+    if not real.is_relative_to(repo):
+        raise UsageError(f"{flag} {path} is outside the repository {repo}")
+    if not real.exists():
+        raise UsageError(f"{flag} {path} does not exist in the repository {repo}")
+    rel = real.relative_to(repo).as_posix()
+    return "" if rel == "." else rel
 
 
 def _ks_status(node: KsNode) -> dict[str, Any]:
@@ -53,10 +93,14 @@ def _ks_status(node: KsNode) -> dict[str, Any]:
         "file": node.defined_at.file,
         "line": node.defined_at.line,
         "parent": f"{node.parent.namespace}/{node.parent.name}" if node.parent else "",
+        "cluster": node.tree,
+        "root": node.root_reason,
+        "synthesized": node.synthesized,
         "dependsOn": [f"{d.namespace}/{d.name}" for d in ks.depends_on],
         "suspended": ks.suspend,
         "prune": ks.prune,
         "objects": len(node.objects),
+        "notes": list(node.notes),
         "unresolved": [
             {
                 "variable": u.variable,
@@ -111,10 +155,12 @@ class GetResult:
     what: str
     rows: list[dict[str, Any]]
     problems: list[str]
+    notes: list[str] = field(default_factory=list)
+    clusters: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         key = {"ks": "kustomizations", "hr": "helmreleases", "sources": "sources"}[self.what]
-        return {key: self.rows, "problems": self.problems}
+        return {key: self.rows, "problems": self.problems, "notes": self.notes, "clusters": self.clusters}
 
 
 def get(options: GetOptions) -> GetResult:
@@ -126,33 +172,40 @@ def get(options: GetOptions) -> GetResult:
     rows: list[dict[str, Any]]
     if options.what == "ks":
         rows = [_ks_status(n) for n in cluster.nodes if ns is None or n.namespace == ns]
-        for orphan in cluster.orphans:
-            if ns is not None and orphan.namespace != ns:
+        for na in cluster.not_applied:
+            if ns is not None and na.ks.namespace != ns:
                 continue
-            loc = orphan.meta.location
-            rows.append(
-                {
-                    "name": orphan.name,
-                    "namespace": orphan.namespace,
-                    "path": orphan.path,
-                    "source": "",
-                    "status": "not-applied",
-                    "error": "no Flux Kustomization of the tree includes this file",
-                    "file": cluster.repo.rel_file(loc.file if loc else ""),
-                    "line": loc.line if loc else 0,
-                    "parent": "",
-                    "dependsOn": [f"{d.namespace}/{d.name}" for d in orphan.depends_on],
-                    "suspended": orphan.suspend,
-                    "prune": orphan.prune,
-                    "objects": 0,
-                    "unresolved": [],
-                }
-            )
+            rows.append(_not_applied_row(na))
     elif options.what == "hr":
         rows = [_hr_status(h, cluster) for h in cluster.helmreleases if ns is None or h.hr.namespace == ns]
     else:
         rows = [s for s in _sources(cluster) if ns is None or s["namespace"] == ns]
-    return GetResult(options.what, rows, cluster.problems)
+    return GetResult(options.what, rows, cluster.problems, cluster.notes, cluster.clusters)
+
+
+def _not_applied_row(na: NotApplied) -> dict[str, Any]:
+    ks = na.ks
+    src = ks.source_ref
+    return {
+        "name": ks.name,
+        "namespace": ks.namespace,
+        "path": ks.path,
+        "source": f"{src.kind}/{src.namespace}/{src.name}" if src else "",
+        "status": "not-selected" if na.selected_out else "not-applied",
+        "error": na.reason,
+        "file": na.defined_at.file,
+        "line": na.defined_at.line,
+        "parent": "",
+        "cluster": na.cluster,
+        "root": "",
+        "synthesized": False,
+        "dependsOn": [f"{d.namespace}/{d.name}" for d in ks.depends_on],
+        "suspended": ks.suspend,
+        "prune": ks.prune,
+        "objects": 0,
+        "notes": [],
+        "unresolved": [],
+    }
 
 
 def _sources(cluster: ClusterBuild) -> list[dict[str, Any]]:
@@ -384,6 +437,9 @@ class BuildAllResult:
 
 def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | None = None) -> BuildAllResult:
     """Build every Flux Kustomization; write OUT/<namespace>/<name>.yaml|.err and OUT/summary.json."""
+    out = options.output_dir
+    if out is not None and out.exists() and not out.is_dir():
+        raise UsageError(f"--output-dir {out} exists and is not a directory")
     cluster = build_cluster(options.repo.cluster_options())
     mask = _masker(options.show_secrets, cluster)
     rows = []
@@ -393,6 +449,7 @@ def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | N
             {
                 "name": node.name,
                 "namespace": node.namespace,
+                "cluster": node.tree,
                 "status": node.status,
                 "file": node.defined_at.file,
                 "line": node.defined_at.line,
@@ -409,8 +466,11 @@ def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | N
     summary = {
         "repository": str(cluster.repo.root),
         "kustomizations": rows,
+        "clusters": cluster.clusters,
+        "not_applied": [_not_applied_row(na) for na in cluster.not_applied],
         "totals": {
             "kustomizations": len(cluster.nodes),
+            "applied": len(cluster.nodes),
             "ok": sum(1 for n in cluster.nodes if n.status == "ok"),
             "failed": sum(1 for n in cluster.nodes if n.status == "failed"),
             "external": sum(1 for n in cluster.nodes if n.status == "external"),
@@ -419,8 +479,10 @@ def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | N
             "not_applied": len(cluster.orphans),
         },
         "problems": cluster.problems,
+        "notes": cluster.notes,
     }
     if options.output_dir is not None:
+        options.output_dir.mkdir(parents=True, exist_ok=True)
         (options.output_dir / "summary.json").write_text(
             json.dumps(summary, indent=2) + "\n", encoding="utf-8"
         )
@@ -428,13 +490,14 @@ def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | N
 
 
 def _output_names(nodes: list[KsNode]) -> dict[int, str]:
-    counts: dict[tuple[str, str], int] = {}
+    counts: dict[tuple[str, str, str], int] = {}
     names: dict[int, str] = {}
     for node in nodes:
-        key = (node.namespace or "_cluster", node.name)
+        key = (node.tree, node.namespace or "_cluster", node.name)
         counts[key] = counts.get(key, 0) + 1
         suffix = "" if counts[key] == 1 else f"~{counts[key]}"
-        names[id(node)] = f"{key[0]}/{key[1]}{suffix}"
+        prefix = f"{node.tree}/" if node.tree else ""
+        names[id(node)] = f"{prefix}{key[1]}/{key[2]}{suffix}"
     return names
 
 

@@ -1,34 +1,48 @@
 """The cluster tree: every Flux Kustomization built as kustomize-controller would build it.
 
-Starting from the root Kustomizations (those no other Kustomization's path contains, or the ones under
-``--path``), each is built from its ``spec.path`` in the source that is this repository, with Flux's
-generator, post-build substitution, ``commonMetadata`` and the ownership labels ``flux build`` adds. Every
-Flux Kustomization found in a build's output is then built in turn, recursively. One failure never stops
-the others: it is recorded on its node.
+The roots (see ``homeops.flux.roots``) are built from their ``spec.path`` in the source that is this
+repository (see ``homeops.flux.sources``), with Flux's generator, post-build substitution,
+``commonMetadata`` and the ownership labels ``flux build`` adds. Every Flux Kustomization found in a build's
+output is then built in turn. One failure never stops the others: it is recorded on its node. Kustomizations
+that nothing applies are listed once, with the reason; the roots are grouped into clusters (see
+``homeops.flux.clusters``) whose objects are never merged.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from homeops.errors import HomeopsError, Location
 from homeops.findings import describe_object
 from homeops.flux.generator import flux_kustomization_file
-from homeops.flux.kinds import FluxKustomization, HelmRelease, is_flux_kustomization, is_helmrelease
-from homeops.flux.repository import ObjectEntry, Repository
+from homeops.flux.kinds import (
+    FluxKustomization,
+    FluxSource,
+    HelmRelease,
+    is_flux_kustomization,
+    is_helmrelease,
+    is_source,
+)
+from homeops.flux.postbuild import (
+    NAME_LABEL,
+    NAMESPACE_LABEL,
+    add_owner_labels,
+    apply_common_metadata,
+    pos_location,
+    variable_uses,
+)
+from homeops.flux.repository import Repository
+from homeops.flux.roots import Discovery, discover, resolve_dirs
 from homeops.flux.secrets import SecretResolver
+from homeops.flux.sources import SourceSet, git_remote_urls, normalize_url
 from homeops.flux.varsub import is_substitution_disabled, merge_variables, substitute_object
 from homeops.kustomize.build import Builder
-from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
+from homeops.yaml.nodes import YMap
 
-NAME_LABEL = "kustomize.toolkit.fluxcd.io/name"
-NAMESPACE_LABEL = "kustomize.toolkit.fluxcd.io/namespace"
-LOCAL_SOURCE_KINDS = frozenset({"GitRepository", "OCIRepository", "Bucket"})
+__all__ = ["NAMESPACE_LABEL", "NAME_LABEL", "variable_uses"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +74,22 @@ class KsNode:
     """One Flux Kustomization of the tree and the outcome of its build."""
 
     ks: FluxKustomization
-    tree: str
+    tree: str  # the cluster it belongs to ("" when the repository holds one cluster)
     parent: KsNode | None
     defined_at: Location
-    status: str = "pending"  # ok | failed | external | suspended
+    status: str = "pending"  # ok | failed | external
     error: str = ""
     path: str = ""
     objects: list[YMap] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
     uses: list[VariableUse] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    root_reason: str = ""  # why it was taken as a root ("" for a Kustomization another one applies)
+    synthesized: bool = False  # made from a FluxInstance sync or the flux bootstrap layout, not an object
+    files: frozenset[str] = frozenset()  # repository-relative files its build read
+    kdir: Path | None = None  # the directory built
+    kustomization: YMap | None = None  # the kustomization.yaml Flux's generator wrote for it
+    source_dir: Path | None = None  # the top directory of the source (or artifact) the build reads
 
     @property
     def namespace(self) -> str:
@@ -83,6 +103,10 @@ class KsNode:
     def ref(self) -> str:
         return f"Kustomization/{self.namespace}/{self.name}"
 
+    @property
+    def cluster(self) -> str:
+        return self.tree
+
 
 @dataclass(frozen=True, slots=True)
 class HelmReleaseNode:
@@ -93,6 +117,17 @@ class HelmReleaseNode:
     parent: KsNode
 
 
+@dataclass(frozen=True, slots=True)
+class NotApplied:
+    """A Flux Kustomization of the repository that nothing applies, and why."""
+
+    ks: FluxKustomization
+    defined_at: Location
+    reason: str
+    cluster: str = ""
+    selected_out: bool = False  # outside the --root / --cluster selection, not a defect of the repository
+
+
 @dataclass
 class ClusterBuild:
     """Every Flux Kustomization of the repository, built, plus what was found in the outputs."""
@@ -100,8 +135,15 @@ class ClusterBuild:
     repo: Repository
     nodes: list[KsNode]
     helmreleases: list[HelmReleaseNode]
-    orphans: list[FluxKustomization]
+    not_applied: list[NotApplied]
     problems: list[str]
+    notes: list[str] = field(default_factory=list)
+    clusters: list[str] = field(default_factory=list)
+
+    @property
+    def orphans(self) -> list[FluxKustomization]:
+        """The Kustomizations nothing applies (those outside a --root/--cluster selection left out)."""
+        return [n.ks for n in self.not_applied if not n.selected_out]
 
     def find(self, name: str, namespace: str | None = None) -> list[KsNode]:
         return [n for n in self.nodes if n.name == name and (namespace is None or n.namespace == namespace)]
@@ -116,14 +158,12 @@ class ClusterOptions:
     """How to find and build the tree."""
 
     repo: Path
-    path: str | None = None  # only roots defined under this repository path (e.g. kubernetes/flux/cluster)
+    roots: tuple[str, ...] = ()  # only roots defined under these repository paths (--root)
+    cluster: str | None = None  # only this cluster (--cluster)
+    source_root: str | None = None  # where this repository's Flux paths start (--source-root, sourceRoot:)
+    sources: tuple[str, ...] = ()  # sources that are this repository (.homeops.yaml sources:)
     identities: tuple[str, ...] = ()
     strict: bool = True
-    local_sources: tuple[str, ...] = ("flux-system",)
-
-
-def _entry_location(entry: ObjectEntry) -> Location:
-    return Location(entry.rel, entry.line)
 
 
 def _obj_location(obj: YMap, repo: Repository) -> Location:
@@ -142,65 +182,100 @@ class ClusterBuilder:
         self.builder = builder or Builder(repo.root)
         self.secrets = SecretResolver(repo, options.identities)
         self.problems: list[str] = []
-        self._root_sources: set[str] = set()
-        self._bases: list[Path] = [repo.root]
+        self.notes: list[str] = []
+        self.sources = SourceSet(remotes=git_remote_urls(repo.root), configured=options.sources)
+        for e in repo.entries:
+            if is_source(e.obj):
+                self.sources.add_object(FluxSource.from_obj(e.obj))
+        self._bases: dict[tuple[str, str, str], str] = {}
 
     # -- roots ----------------------------------------------------------------------------------------
-    def is_local_source(self, ks: FluxKustomization) -> bool:
-        ref = ks.source_ref
-        if ref is None:
-            return False
-        if ref.kind not in LOCAL_SOURCE_KINDS:
-            return False
-        return ref.name in self.options.local_sources or ref.name in self._root_sources
-
-    def roots(self) -> list[tuple[FluxKustomization, ObjectEntry]]:
-        entries = [e for e in self.repo.entries if is_flux_kustomization(e.obj)]
-        pairs = [(FluxKustomization.from_obj(e.obj), e) for e in entries]
-        path_dirs: list[str] = []
-        for ks, _ in pairs:
-            p = ks.path.strip()
-            if p and "${" not in p:
-                path_dirs.append(os.path.normpath(p.lstrip("./") if p.startswith("./") else p))
-        roots = []
-        for ks, entry in pairs:
-            rel_dir = os.path.dirname(entry.rel)
-            inside = any(_is_under(rel_dir, d) for d in path_dirs if d not in (".", ""))
-            if self.options.path is not None:
-                wanted = os.path.normpath(self.options.path.strip("/"))
-                if not _is_under(entry.rel, wanted):
-                    continue
-            elif inside:
+    def discover(self) -> Discovery:
+        """The roots, and which sources they make this repository."""
+        found = discover(
+            self.repo, self.sources, selected=self.options.roots, source_root=self.options.source_root
+        )
+        for root in found.roots:
+            c = root.candidate
+            ref = c.ks.source_ref
+            if ref is None:
                 continue
-            roots.append((ks, entry))
-        self._root_sources = {ks.source_ref.name for ks, _ in roots if ks.source_ref is not None}
-        # A source may hold a subfolder of the repository (e.g. an OCI artifact pushed from ./kubernetes):
-        # paths that do not exist at the root are also looked up under each root's top-level folder.
-        self._bases = [self.repo.root]
-        for _, entry in roots:
-            top = entry.rel.split("/", 1)[0]
-            if "/" in entry.rel and (self.repo.root / top) not in self._bases:
-                self._bases.append(self.repo.root / top)
-        return roots
+            trusted = bool(c.synthetic) or not self.options.roots or ref.name == "flux-system"
+            if c.sync_url:
+                self.sources.self_urls.add(normalize_url(c.sync_url))
+            self.sources.mark_synced(ref, f"what root {c.ref} syncs", trusted=trusted)
+            key = (ref.kind, ref.namespace, ref.name)
+            if c.base and key not in self._bases:
+                self._bases[key] = c.base
+        self.notes.extend(found.notes)
+        return found
 
     # -- the walk -------------------------------------------------------------------------------------
     def build(self) -> ClusterBuild:
-        roots = self.roots()
+        from homeops.flux.clusters import assign_clusters, not_applied
+
+        found = self.discover()
         nodes: list[KsNode] = []
         hrs: list[HelmReleaseNode] = []
-        multi_tree = len({(ks.namespace, ks.name) for ks, _ in roots}) < len(roots)
-        queue: list[KsNode] = []
-        for ks, entry in roots:
-            tree = os.path.dirname(entry.rel) if multi_tree else ""
-            queue.append(KsNode(ks, tree, None, _entry_location(entry)))
-        keys: set[tuple[str, str, str]] = set()
+        for root in found.roots:
+            c = root.candidate
+            node = KsNode(
+                c.ks, c.group, None, c.defined_at, root_reason=root.reason, synthesized=bool(c.synthetic)
+            )
+            self._walk(node, nodes, hrs)
+        stray = _stray_roots(found, nodes)
+        if stray:
+            nodes = [n for n in nodes if id(n) not in stray]
+            hrs = [h for h in hrs if id(h.parent) not in stray]
+        clusters = assign_clusters(nodes, self.notes)
+        left_out = not_applied(self.repo, found, nodes, self.options)
+        if self.options.cluster is not None:
+            from homeops.errors import UsageError
+
+            if self.options.cluster not in clusters:
+                known = ", ".join(c or "(default)" for c in clusters) or "none"
+                raise UsageError(
+                    f"no cluster named {self.options.cluster!r}", hint=f"known clusters: {known}"
+                )
+            nodes = [n for n in nodes if n.tree == self.options.cluster]
+            hrs = [h for h in hrs if h.parent.tree == self.options.cluster]
+            left_out = [
+                n
+                if n.cluster in (self.options.cluster, "")
+                else NotApplied(n.ks, n.defined_at, f"in cluster {n.cluster}, not selected", n.cluster, True)
+                for n in left_out
+            ]
+        return ClusterBuild(
+            self.repo,
+            nodes,
+            hrs,
+            left_out,
+            self.problems + [str(p) for p in self.repo.problems],
+            self.notes,
+            clusters,
+        )
+
+    def _walk(self, start: KsNode, nodes: list[KsNode], hrs: list[HelmReleaseNode]) -> None:
+        queue = [start]
+        seen = {(n.tree, n.namespace, n.name): n for n in nodes if n.tree == start.tree}
         while queue:
             node = queue.pop(0)
             key = (node.tree, node.namespace, node.name)
-            if key in keys:
-                self.problems.append(f"{node.defined_at}: {node.ref} is defined more than once in the tree")
+            if key in seen:
+                first = seen[key]
+                if (first.defined_at.file, first.defined_at.line) == (
+                    node.defined_at.file,
+                    node.defined_at.line,
+                ) or first.root_reason:
+                    by = node.parent.ref if node.parent else "a root"
+                    first.notes.append(f"also applied by {by} (the same object: applied once)")
+                else:
+                    self.problems.append(
+                        f"{node.defined_at}: {node.ref} is defined more than once in the tree"
+                        f" (first at {first.defined_at})"
+                    )
                 continue
-            keys.add(key)
+            seen[key] = node
             nodes.append(node)
             self._build_node(node, nodes)
             for obj in node.objects:
@@ -209,59 +284,53 @@ class ClusterBuilder:
                     queue.append(KsNode(child, node.tree, node, _obj_location(obj, self.repo)))
                 elif is_helmrelease(obj):
                     hrs.append(HelmReleaseNode(HelmRelease.from_obj(obj), obj, node))
-        seen_at = {(n.defined_at.file, n.defined_at.line) for n in nodes}
-        orphans = [
-            FluxKustomization.from_obj(e.obj)
-            for e in self.repo.entries
-            if is_flux_kustomization(e.obj) and (e.rel, e.line) not in seen_at
-        ]
-        return ClusterBuild(
-            self.repo, nodes, hrs, orphans, self.problems + [str(p) for p in self.repo.problems]
-        )
 
     def rebuild(self, node: KsNode, done: list[KsNode]) -> None:
         """Build one node outside the tree walk (e.g. ``build ks --path``), its source taken as local."""
         if node.ks.source_ref is not None:
-            self._root_sources.add(node.ks.source_ref.name)
+            self.sources.mark_synced(node.ks.source_ref, "given with --path", trusted=False)
         self._build_node(node, done)
 
-    def _source_base(self, ks: FluxKustomization) -> Path:
-        """Where the local source's paths start: the repository root, or a root's top-level folder when
-        the path only exists there."""
-        path = ks.path.strip()
-        if not path or (self.repo.root / path).is_dir():
-            return self.repo.root
-        for base in self._bases:
-            if (base / path).is_dir() and (base / path).resolve().is_relative_to(self.repo.root):
-                return base
-        return self.repo.root
+    def _source_dir(self, node: KsNode) -> tuple[Path | None, str]:
+        """The directory ``node``'s path points to in this repository, or None and why not."""
+        ks = node.ks
+        ref = ks.source_ref
+        key = (ref.kind, ref.namespace, ref.name) if ref else ("", "", "")
+        base = self.options.source_root if self.options.source_root is not None else self._bases.get(key)
+        found = resolve_dirs(self.repo.root, ks, node.defined_at.file, base)
+        if found is None and os.path.normpath(os.path.join(base or "", ks.path.strip())).startswith(".."):
+            return None, f"path {ks.path!r} leaves the repository"
+        if found is None:
+            return None, f"path {ks.path!r} not found in the source (expected a directory)"
+        kdir = (self.repo.root / found[0]).resolve()
+        if not kdir.is_relative_to(self.repo.root):
+            return None, f"path {ks.path!r} leaves the repository"
+        return kdir, ""
 
     def _build_node(self, node: KsNode, done: list[KsNode]) -> None:
         ks = node.ks
         node.path = ks.path or "./"
         if ks.suspend:
             node.notes.append("suspended: Flux does not apply it until resumed")
-        if not self.is_local_source(ks):
-            ref = ks.source_ref
-            node.status = "external"
-            node.error = (
-                f"source {ref.kind}/{ref.namespace}/{ref.name} is not this repository; not fetched"
-                if ref
-                else "no sourceRef"
-            )
+        local, why = self.sources.decide(ks.source_ref)
+        if not local:
+            node.status, node.error = "external", why
             return
-        base = self._source_base(ks)
-        kdir = (base / ks.path).resolve() if ks.path else base
-        if not kdir.is_relative_to(self.repo.root):
-            node.status, node.error = "failed", f"path {ks.path!r} leaves the repository"
-            return
-        if not kdir.is_dir():
+        if "${" in ks.path:
             node.status = "failed"
-            node.error = f"path {ks.path!r} not found in the source (expected a directory)"
+            node.error = f"path {ks.path!r} holds a variable no parent Kustomization substituted"
             return
+        kdir, error = self._source_dir(node)
+        if kdir is None:
+            node.status, node.error = "failed", error
+            return
+        node.kdir, node.source_dir = kdir, self.repo.root
+        reads: set[Path] = set()
         try:
-            kustomization = flux_kustomization_file(ks, kdir, self.builder.loader)
-            resmap = self.builder.build(kdir, kustomization)
+            with self.builder.loader.tracking() as reads:
+                kustomization = flux_kustomization_file(ks, kdir, self.builder.loader)
+                node.kustomization = kustomization
+                resmap = self.builder.build(kdir, kustomization)
             objects = [r.obj for r in resmap]
             variables, unresolved_sources, open_note = self._variables(node, done)
             node.unresolved.extend(unresolved_sources)
@@ -275,7 +344,7 @@ class ClusterBuilder:
                     node.uses.extend(
                         VariableUse(name, describe_object(obj), where.file, where.line, where.column, default)
                         for name, pos, default in uses
-                        for where in [_pos_location(pos, self.repo) or _obj_location(obj, self.repo)]
+                        for where in [pos_location(pos, self.repo) or _obj_location(obj, self.repo)]
                     )
                     for use in node.uses[len(node.uses) - len(uses) :]:
                         if use.variable in opaque and use.default is None:
@@ -288,19 +357,21 @@ class ClusterBuilder:
                         obj, variables, strict=self.options.strict, always=ks.substitute_strategy == "Always"
                     )
                     for m in missing:
-                        loc = _pos_location(m.pos, self.repo) or _obj_location(obj, self.repo)
+                        loc = pos_location(m.pos, self.repo) or _obj_location(obj, self.repo)
                         node.unresolved.append(
                             Unresolved(m.name, describe_object(obj), loc.file, loc.line, loc.column, reason)
                         )
                 obj, _ = self.secrets.decrypt_if_possible(obj)
-                _apply_common_metadata(obj, ks.common_metadata)
-                _add_owner_labels(obj, ks)
+                apply_common_metadata(obj, ks.common_metadata)
+                add_owner_labels(obj, ks)
                 out.append(obj)
             node.objects = out
             node.status = "ok"
         except HomeopsError as exc:
             node.status = "failed"
             node.error = str(exc)
+        finally:
+            node.files = frozenset(self.repo.rel_file(str(p)) for p in reads)
 
     def _variables(self, node: KsNode, done: list[KsNode]) -> tuple[dict[str, str], list[Unresolved], str]:
         """The variables of ``node`` (substituteFrom in order, then inline), the unresolved ones, and a note
@@ -334,78 +405,26 @@ class ClusterBuilder:
         return merge_variables(sources, ks.substitute), unresolved, open_note
 
 
-_VAR_USE = re.compile(r"(?<!\$)\$\{([_A-Za-z][_A-Za-z0-9]*)(?:(:?[=\-])([^}]*))?")
-
-
-def variable_uses(obj: Any) -> list[tuple[str, Pos | None, str | None]]:
-    """Every ``${NAME...}`` in the keys and string values of ``obj``: the name, where it is written, and
-    its default (``${NAME:=default}`` and the like), ``$${NAME}`` escapes excluded."""
-    found: list[tuple[str, Pos | None, str | None]] = []
-    stack: list[tuple[Any, Pos | None]] = [(obj, getattr(obj, "pos", None))]
-    while stack:
-        node, pos = stack.pop()
-        if isinstance(node, YMap):
-            for key, value in node.items():
-                kpos = node.kpos.get(key, node.pos)
-                if "${" in key:
-                    _record_uses(key, kpos, found)
-                stack.append((value, kpos))
-        elif isinstance(node, YSeq):
-            for i, value in enumerate(node):
-                stack.append((value, node.item_pos(i)))
-        elif isinstance(node, str) and "${" in node:
-            _record_uses(node, pos, found)
-    return found
-
-
-def _record_uses(text: str, pos: Pos | None, found: list[tuple[str, Pos | None, str | None]]) -> None:
-    for match in _VAR_USE.finditer(text):
-        default = match.group(3) if match.group(2) else None
-        found.append((match.group(1), pos, default))
-
-
-def _is_under(path: str, directory: str) -> bool:
-    path, directory = os.path.normpath(path), os.path.normpath(directory)
-    return path == directory or path.startswith(directory + os.sep)
-
-
-def _pos_location(pos: Any, repo: Repository) -> Location | None:
-    if pos is None:
-        return None
-    return Location(repo.rel_file(pos.file), pos.line, pos.column)
-
-
-def _metadata(obj: YMap) -> YMap:
-    md = obj.get("metadata")
-    if not isinstance(md, YMap):
-        md = YMap()
-        obj["metadata"] = md
-    return md
-
-
-def _apply_common_metadata(obj: YMap, common: YMap | None) -> None:
-    if not common:
-        return
-    md = _metadata(obj)
-    for field_name in ("labels", "annotations"):
-        extra = common.get(field_name)
-        if isinstance(extra, dict) and extra:
-            current = md.get(field_name)
-            if not isinstance(current, YMap):
-                current = YMap()
-                md[field_name] = current
-            for k, v in extra.items():
-                current[k] = deep_copy(v) if not isinstance(v, str) else v
-
-
-def _add_owner_labels(obj: YMap, ks: FluxKustomization) -> None:
-    md = _metadata(obj)
-    labels = md.get("labels")
-    if not isinstance(labels, YMap):
-        labels = YMap()
-        md["labels"] = labels
-    labels[NAME_LABEL] = ks.name
-    labels[NAMESPACE_LABEL] = ks.namespace
+def _stray_roots(found: Discovery, nodes: list[KsNode]) -> set[int]:
+    """Roots found only because nothing holds them, that apply no other Kustomization and lie away from
+    the directories of the roots that do (a leftover ``ks.yaml`` nobody lists): they are not applied.
+    When no root applies others, every root stays."""
+    kinds = {(r.candidate.defined_at.file, r.candidate.defined_at.line): r.kind for r in found.roots}
+    roots = [n for n in nodes if n.parent is None]
+    parents = {id(n.parent) for n in nodes if n.parent is not None}
+    trees = [
+        n for n in roots if id(n) in parents or kinds.get((n.defined_at.file, n.defined_at.line)) != "plain"
+    ]
+    if not trees:
+        return set()
+    tree_dirs = {os.path.dirname(n.defined_at.file) for n in trees}
+    stray: set[int] = set()
+    for n in roots:
+        key = (n.defined_at.file, n.defined_at.line)
+        if kinds.get(key) != "plain" or id(n) in parents or os.path.dirname(n.defined_at.file) in tree_dirs:
+            continue
+        stray.add(id(n))
+    return stray
 
 
 def build_cluster(options: ClusterOptions) -> ClusterBuild:

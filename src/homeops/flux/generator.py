@@ -4,7 +4,12 @@ When the path has no kustomization file, Flux generates one that lists, in lexic
 ``.yaml``/``.yml`` file below the path and every subdirectory holding a kustomization file (without
 descending into it). Then, whether generated or not, it merges the Flux Kustomization's own fields into it:
 ``targetNamespace`` becomes ``namespace``, ``patches`` (and the deprecated ``patchesStrategicMerge`` and
-``patchesJson6902``), ``images`` and ``components`` are appended, ``namePrefix``/``nameSuffix`` set.
+``patchesJson6902``) and ``components`` are appended, ``images`` merged by name, ``namePrefix``/``nameSuffix``
+set. The patches and images are written as Flux writes them (see ``homeops.flux.kustomizetypes``): the same
+in kustomize-controller's controllers/kustomization_generator.go of the v1beta1/v1beta2 releases (v0.13.0,
+v0.26.0) and in fluxcd/pkg kustomize/kustomize_generator.go used since. Since kustomize orders the fields'
+effects itself (``patchesStrategicMerge`` before ``patchesJson6902``...), only the order within each list
+matters: the kustomization file's own entries first, then the Flux Kustomization's, in order.
 """
 
 from __future__ import annotations
@@ -15,9 +20,17 @@ from typing import Any
 
 from homeops.errors import BuildError, HomeopsError, Location
 from homeops.flux.kinds import FluxKustomization
+from homeops.flux.kustomizetypes import (
+    extend_kustomization,
+    merge_images,
+    parse_images,
+    parse_patches,
+    parse_patches_json6902,
+    parse_patches_strategic_merge,
+)
 from homeops.kustomize.files import FileLoader
 from homeops.kustomize.kustomization import KUSTOMIZATION_FILE_NAMES, find_kustomization_file
-from homeops.yaml.nodes import YMap, YSeq, deep_copy
+from homeops.yaml.nodes import YMap, YSeq
 
 _YAML_EXTENSIONS = (".yaml", ".yml")
 
@@ -83,14 +96,13 @@ def flux_kustomization_file(ks: FluxKustomization, kdir: Path, loader: FileLoade
         data = first
     if ks.target_namespace:
         data["namespace"] = ks.target_namespace
-    for key, extra in (
-        ("patches", ks.patches),
-        ("patchesStrategicMerge", ks.patches_strategic_merge),
-        ("patchesJson6902", ks.patches_json6902),
-        ("images", ks.images),
-    ):
-        if extra:
-            data[key] = YSeq([*_seq(data.get(key)), *(deep_copy(x) for x in extra)])
+    extend_kustomization(
+        data,
+        parse_patches(ks.patches),
+        parse_patches_strategic_merge(ks.patches_strategic_merge),
+        parse_patches_json6902(ks.patches_json6902),
+    )
+    merge_images(data, parse_images(ks.images))
     if ks.components:
         components = list(_seq(data.get("components")))
         for comp in ks.components:

@@ -12,28 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from homeops.errors import Location
+from homeops.flux.apiversions import API_VERSIONS, helmrelease_notes, kustomization_notes
+from homeops.flux.apiversions import HELM_GROUP as HELM_GROUP
+from homeops.flux.apiversions import KUSTOMIZE_GROUP as KUSTOMIZE_GROUP
+from homeops.flux.apiversions import SOURCE_EXTENSIONS_GROUP as SOURCE_EXTENSIONS_GROUP
+from homeops.flux.apiversions import SOURCE_GROUP as SOURCE_GROUP
+from homeops.flux.kustomizetypes import PostRenderer, parse_post_renderers
 from homeops.kustomize.resource import split_api_version
 from homeops.yaml.nodes import YMap, YSeq, as_map, as_seq
 
-KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
-SOURCE_GROUP = "source.toolkit.fluxcd.io"
-HELM_GROUP = "helm.toolkit.fluxcd.io"
-SOURCE_EXTENSIONS_GROUP = "source.extensions.fluxcd.io"
-
-_V1_BETAS = frozenset({"v1", "v1beta2", "v1beta1"})
-
-FLUX_KINDS: dict[tuple[str, str], frozenset[str]] = {
-    (KUSTOMIZE_GROUP, "Kustomization"): _V1_BETAS,
-    (SOURCE_GROUP, "GitRepository"): _V1_BETAS,
-    (SOURCE_GROUP, "OCIRepository"): _V1_BETAS,
-    (SOURCE_GROUP, "HelmRepository"): _V1_BETAS,
-    (SOURCE_GROUP, "HelmChart"): _V1_BETAS,
-    (SOURCE_GROUP, "Bucket"): _V1_BETAS,
-    (SOURCE_GROUP, "ExternalArtifact"): frozenset({"v1"}),
-    (HELM_GROUP, "HelmRelease"): frozenset({"v2", "v2beta2", "v2beta1"}),
-    (SOURCE_EXTENSIONS_GROUP, "ArtifactGenerator"): frozenset({"v1beta1"}),
-}
-"""Each Flux (group, kind) homeops knows, with the API versions the controllers still serve."""
+FLUX_KINDS: dict[tuple[str, str], frozenset[str]] = {key: frozenset(v) for key, v in API_VERSIONS.items()}
+"""Each Flux (group, kind) homeops knows, with every API version a released controller served (beta and
+GA; ``homeops.flux.apiversions.removed_in`` says which release stopped serving an old one)."""
 
 SOURCE_KINDS = frozenset(
     {"GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Bucket", "ExternalArtifact"}
@@ -82,8 +72,11 @@ def _is(obj: Any, group: str, kind: str) -> bool:
 
 
 def _seq(value: Any) -> list[Any]:
-    """A copy of a sequence field (the views keep it, detached from the document)."""
-    return list(as_seq(value))
+    """A copy of a sequence field (the views keep it, detached from the document), with its positions."""
+    seq = YSeq(as_seq(value), pos=value.pos if isinstance(value, YSeq) else None)
+    if isinstance(value, YSeq):
+        seq.ipos = list(value.ipos)
+    return seq
 
 
 def _str(value: Any, default: str = "") -> str:
@@ -218,7 +211,10 @@ class FluxKustomization:
     interval: str
     decryption_provider: str | None
     decryption_secret: str | None
-    obj: YMap = field(repr=False, compare=False)
+    validation: str = ""
+    notes: tuple[str, ...] = ()
+    """Fields this API version's controllers ignore or changed (see ``homeops.flux.apiversions``)."""
+    obj: YMap = field(default_factory=YMap, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -246,6 +242,9 @@ class FluxKustomization:
         )
         decryption = as_map(spec.get("decryption"))
         common = spec.get("commonMetadata")
+        # kustomize.toolkit.fluxcd.io/v1 has no patchesStrategicMerge/patchesJson6902: the API server
+        # prunes them, so the controller never applies them (they are reported in ``notes``).
+        legacy = split_api_version(meta.api_version)[1] != "v1"
         return cls(
             meta=meta,
             path=_str(spec.get("path")),
@@ -259,8 +258,8 @@ class FluxKustomization:
             has_post_build=isinstance(post, dict),
             substitute_strategy=_str(post_map.get("substituteStrategy")) or "WithVariables",
             patches=_seq(spec.get("patches")),
-            patches_strategic_merge=_seq(spec.get("patchesStrategicMerge")),
-            patches_json6902=_seq(spec.get("patchesJson6902")),
+            patches_strategic_merge=_seq(spec.get("patchesStrategicMerge")) if legacy else [],
+            patches_json6902=_seq(spec.get("patchesJson6902")) if legacy else [],
             images=_seq(spec.get("images")),
             components=tuple(_str(c) for c in _seq(spec.get("components"))),
             ignore_missing_components=_bool(spec.get("ignoreMissingComponents")),
@@ -270,6 +269,8 @@ class FluxKustomization:
             interval=_str(spec.get("interval")),
             decryption_provider=_opt_str(decryption.get("provider")),
             decryption_secret=_opt_str(as_map(decryption.get("secretRef")).get("name")),
+            validation=_str(spec.get("validation")),
+            notes=kustomization_notes(meta.api_version, spec),
             obj=obj,
         )
 
@@ -312,8 +313,11 @@ class HelmRelease:
     depends_on: tuple[NamespacedName, ...]
     suspend: bool
     interval: str
-    post_renderers: list[Any]
-    obj: YMap = field(repr=False, compare=False)
+    post_renderers: tuple[PostRenderer, ...]
+    """``spec.postRenderers`` in order (each a kustomize post-renderer), for the Helm rendering stage."""
+    notes: tuple[str, ...] = ()
+    """Fields this API version's controllers ignore or changed (see ``homeops.flux.apiversions``)."""
+    obj: YMap = field(default_factory=YMap, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -377,7 +381,10 @@ class HelmRelease:
             depends_on=_depends_on(spec, ns),
             suspend=_bool(spec.get("suspend")),
             interval=_str(spec.get("interval")),
-            post_renderers=_seq(spec.get("postRenderers")),
+            post_renderers=parse_post_renderers(
+                spec.get("postRenderers"), legacy_patches=split_api_version(meta.api_version)[1] != "v2"
+            ),
+            notes=helmrelease_notes(meta.api_version, spec, release),
             obj=obj,
         )
 

@@ -83,7 +83,9 @@ def variables_from_resource(obj: YMap) -> dict[str, str]:
             text = "" if value is None else str(value)
             if is_secret:
                 try:
-                    text = base64.b64decode(text, validate=True).decode("utf-8", "replace")
+                    text = base64.b64decode(text.replace("\r", "").replace("\n", ""), validate=True).decode(
+                        "utf-8", "replace"
+                    )
                 except (binascii.Error, ValueError):
                     raise BuildError(
                         f"Secret data key {key!r} is not valid base64",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,19 @@ class FileLoader:
         self._bytes: dict[Path, bytes] = {}
         self._resolved: dict[tuple[Path, str], Path] = {}
         self._display: dict[Path, str] = {}
+        self.reads: set[Path] | None = None  # when a set, every path read is added to it (see ``tracking``)
+
+    @contextmanager
+    def tracking(self) -> Iterator[set[Path]]:
+        """Collect the resolved path of every file read inside the ``with`` block (a failed build too)."""
+        previous, current = self.reads, set[Path]()
+        self.reads = current
+        try:
+            yield current
+        finally:
+            if previous is not None:
+                previous |= current
+            self.reads = previous
 
     def display(self, path: Path) -> str:
         """How a path is shown in messages: relative to the current directory when below it."""
@@ -70,6 +85,8 @@ class FileLoader:
 
     def read_bytes(self, path: Path, where: Location | None = None) -> bytes:
         """The bytes of ``path`` (already resolved under the root)."""
+        if self.reads is not None:
+            self.reads.add(path)
         cached = self._bytes.get(path)
         if cached is not None:
             return cached

@@ -7,6 +7,7 @@ done they copy the value to ``status.lastHandledReconcileAt``. Without ``wait`` 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 
 from homeops.errors import UsageError
 from homeops.flux.api import RepoOptions
-from homeops.flux.cluster import ClusterBuilder, ClusterOptions
+from homeops.flux.cluster import ClusterBuilder
 from homeops.flux.repository import Repository, git_root
 from homeops.live.kube import Kube, KubeOptions, camel_json, ready_condition
 
@@ -140,10 +141,11 @@ def root_targets(repo: RepoOptions) -> list[ReconcileTarget]:
     root = (repo.repo or git_root(Path.cwd())).resolve()
     if not root.is_dir():
         raise UsageError(f"repository {root} is not a directory")
-    builder = ClusterBuilder(Repository.load(root), ClusterOptions(repo=root, path=repo.root))
+    copts = dataclasses.replace(repo, repo=root).cluster_options()
+    builder = ClusterBuilder(Repository.load(root), copts)
     targets = [
-        ReconcileTarget("Kustomization", ks.name, ks.namespace or DEFAULT_NAMESPACE)
-        for ks, _ in builder.roots()
+        ReconcileTarget("Kustomization", r.candidate.ks.name, r.candidate.ks.namespace or DEFAULT_NAMESPACE)
+        for r in builder.discover().roots
     ]
     if not targets:
         raise UsageError(

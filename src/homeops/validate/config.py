@@ -26,6 +26,8 @@ _TOP_KEYS = {
     "namespaces": "namespaces that exist in the cluster but not in the repository",
     "secrets": "Secrets (namespace/name) created outside the repository",
     "persistentVolumeClaims": "PersistentVolumeClaims (namespace/name) created outside the repository",
+    "sources": "Flux sources ([Kind/][namespace/]name) that are this repository",
+    "sourceRoot": "the folder this repository's Flux paths start from (an OCI artifact pushed from it)",
 }
 _RULE_KEYS = ("select", "ignore", "severity")
 
@@ -46,6 +48,8 @@ class ValidateConfig:
     namespaces: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()
     persistent_volume_claims: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    source_root: str | None = None
     file: str | None = None
 
 
@@ -115,6 +119,9 @@ def load_config(root: Path, explicit: Path | None = None) -> ValidateConfig:
         raise UsageError("allowNetwork must be true or false", location=_loc(data, "allowNetwork", display))
     version = data.get("kubernetesVersion", "latest")
     cache = data.get("cacheDir")
+    source_root = data.get("sourceRoot")
+    if source_root is not None and not isinstance(source_root, str):
+        raise UsageError("sourceRoot must be a folder path", location=_loc(data, "sourceRoot", display))
     return ValidateConfig(
         select=tuple(c.upper() for c in _strings(rules, "select", display, "rules.select")),
         ignore_rules=tuple(c.upper() for c in _strings(rules, "ignore", display, "rules.ignore")),
@@ -128,6 +135,8 @@ def load_config(root: Path, explicit: Path | None = None) -> ValidateConfig:
         namespaces=_strings(data, "namespaces", display, "namespaces"),
         secrets=_strings(data, "secrets", display, "secrets"),
         persistent_volume_claims=_strings(data, "persistentVolumeClaims", display, "persistentVolumeClaims"),
+        sources=_strings(data, "sources", display, "sources"),
+        source_root=source_root,
         file=display,
     )
 

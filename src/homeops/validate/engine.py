@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from homeops.findings import Finding, Severity
-from homeops.flux.cluster import ClusterOptions, build_cluster
+from homeops.flux.api import RepoOptions
+from homeops.flux.cluster import build_cluster
 from homeops.flux.repository import git_root
 from homeops.rules.base import Rule
 from homeops.rules.registry import find_rule, rules_of_kind
-from homeops.sops import load_age_identities
 from homeops.validate.config import ValidateConfig, load_config
 from homeops.validate.context import ValidateContext
 
@@ -26,7 +26,9 @@ _SUPPRESS = re.compile(r"#\s*homeops:\s*ignore\[([^\]]*)\]")
 @dataclass(frozen=True, slots=True)
 class ValidateOptions:
     repo: Path | None = None
-    root: str | None = None
+    roots: tuple[str, ...] = ()
+    cluster: str | None = None
+    source_root: str | None = None
     config_file: Path | None = None
     kubernetes_version: str | None = None
     schema_locations: tuple[str, ...] = ()
@@ -112,8 +114,15 @@ def validate(options: ValidateOptions) -> ValidateResult:
     root = (options.repo or git_root(Path.cwd())).resolve()
     config = _merge_config(load_config(root, options.config_file), options)
     rules = select_rules(config)
-    identities = tuple(load_age_identities(key_file=options.age_key))
-    cluster = build_cluster(ClusterOptions(repo=root, path=options.root, identities=identities))
+    repo_options = RepoOptions(
+        repo=root,
+        roots=options.roots,
+        cluster=options.cluster,
+        source_root=options.source_root,
+        age_key=options.age_key,
+        config_file=options.config_file,
+    )
+    cluster = build_cluster(repo_options.cluster_options())
     build_seconds = time.perf_counter() - started
     ctx = ValidateContext(cluster, config)
     raw: list[Finding] = []

@@ -48,7 +48,9 @@ def check(ctx: DiffContext) -> Iterator[Finding]:
     me = sys.modules[__name__]
     base_vars = defined_variables(ctx.base)
     head_vars = defined_variables(ctx.head)
-    gone = sorted(set(base_vars) - set(head_vars))
+    # a variable whose Kustomization cannot be compared (it, or one above it, fails to build) is unknown
+    # on the head, not removed: that failure is reported by HO308
+    gone = sorted(v for v in set(base_vars) - set(head_vars) if not ctx.uncompared(base_vars[v][0]))
     if not gone:
         return
     added = set(head_vars) - set(base_vars)
