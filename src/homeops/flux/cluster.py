@@ -17,6 +17,7 @@ from pathlib import Path
 
 from homeops.errors import HomeopsError, Location
 from homeops.findings import describe_object
+from homeops.flux.artifactsrc import EXTERNAL_ARTIFACT, ArtifactSources
 from homeops.flux.generator import flux_kustomization_file
 from homeops.flux.kinds import (
     FluxKustomization,
@@ -139,6 +140,7 @@ class ClusterBuild:
     problems: list[str]
     notes: list[str] = field(default_factory=list)
     clusters: list[str] = field(default_factory=list)
+    artifacts: ArtifactSources | None = None  # keeps materialised artifacts (node.kdir) alive
 
     @property
     def orphans(self) -> list[FluxKustomization]:
@@ -188,6 +190,7 @@ class ClusterBuilder:
             if is_source(e.obj):
                 self.sources.add_object(FluxSource.from_obj(e.obj))
         self._bases: dict[tuple[str, str, str], str] = {}
+        self.artifacts = ArtifactSources(repo.root, self.sources)
 
     # -- roots ----------------------------------------------------------------------------------------
     def discover(self) -> Discovery:
@@ -253,6 +256,7 @@ class ClusterBuilder:
             self.problems + [str(p) for p in self.repo.problems],
             self.notes,
             clusters,
+            self.artifacts,
         )
 
     def _walk(self, start: KsNode, nodes: list[KsNode], hrs: list[HelmReleaseNode]) -> None:
@@ -312,25 +316,44 @@ class ClusterBuilder:
         node.path = ks.path or "./"
         if ks.suspend:
             node.notes.append("suspended: Flux does not apply it until resumed")
-        local, why = self.sources.decide(ks.source_ref)
-        if not local:
-            node.status, node.error = "external", why
-            return
         if "${" in ks.path:
             node.status = "failed"
             node.error = f"path {ks.path!r} holds a variable no parent Kustomization substituted"
             return
-        kdir, error = self._source_dir(node)
-        if kdir is None:
-            node.status, node.error = "failed", error
-            return
-        node.kdir, node.source_dir = kdir, self.repo.root
+        builder = self.builder
+        ref = ks.source_ref
+        if ref is not None and ref.kind == EXTERNAL_ARTIFACT:
+            seen = [o for n in done if n.tree == node.tree for o in n.objects]
+            found = self.artifacts.resolve(ref, node.tree, seen)
+            if found.artifact is None:
+                node.status, node.error = ("external" if found.external else "failed"), found.error
+                return
+            art = found.artifact
+            self.repo.aliases.update(art.origin)
+            node.notes.extend(art.notes)
+            kdir = (art.root / (ks.path or ".")).resolve()
+            if not kdir.is_relative_to(art.root) or not kdir.is_dir():
+                node.status = "failed"
+                node.error = f"path {ks.path!r} not found in the artifact of {art.generator}"
+                return
+            builder, node.source_dir = art.builder, art.root
+        else:
+            local, why = self.sources.decide(ref)
+            if not local:
+                node.status, node.error = "external", why
+                return
+            found_dir, error = self._source_dir(node)
+            if found_dir is None:
+                node.status, node.error = "failed", error
+                return
+            kdir, node.source_dir = found_dir, self.repo.root
+        node.kdir = kdir
         reads: set[Path] = set()
         try:
-            with self.builder.loader.tracking() as reads:
-                kustomization = flux_kustomization_file(ks, kdir, self.builder.loader)
+            with builder.loader.tracking() as reads:
+                kustomization = flux_kustomization_file(ks, kdir, builder.loader)
                 node.kustomization = kustomization
-                resmap = self.builder.build(kdir, kustomization)
+                resmap = builder.build(kdir, kustomization)
             objects = [r.obj for r in resmap]
             variables, unresolved_sources, open_note = self._variables(node, done)
             node.unresolved.extend(unresolved_sources)

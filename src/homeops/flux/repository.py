@@ -89,6 +89,9 @@ class Repository:
         self.entries = tuple(entries)
         self.problems = tuple(problems)
         self.load_seconds = load_seconds
+        self.aliases: dict[
+            str, str
+        ] = {}  # a file outside the root (an artifact's copy) -> the file it copies
         self._by_id: dict[tuple[str, str | None, str | None], list[ObjectEntry]] = {}
         self._by_rel: dict[str, list[ObjectEntry]] = {}
         for e in self.entries:
@@ -144,7 +147,7 @@ class Repository:
         try:
             return path.relative_to(self.root).as_posix()
         except ValueError:
-            return file
+            return self.aliases.get(str(path), file)
 
     def objects(
         self, kind: str | None = None, group: str | None = None, namespace: str | None = None

@@ -274,7 +274,7 @@ def _dirs_of(
     if ref is None or ref.kind not in LOCAL_SOURCE_KINDS:
         return (), ""
     url = sources.url_of(ref)
-    if url and sources.remotes and url not in sources.remotes and not sources.configured:
+    if url and sources.remote_confirmed() and url not in sources.remotes and not sources.configured:
         return (), ""
     found = resolve_dirs(repo.root, c.ks, c.file, source_root)
     return ((found[0],), found[1]) if found is not None else ((), "")

@@ -118,6 +118,15 @@ class SourceSet:
         if trusted and url:
             self.self_urls.add(url)
 
+    def remote_confirmed(self) -> bool:
+        """Whether a git remote is the URL of some source here or of a FluxInstance sync: only then does
+        a different URL show another repository (a clone through an SSH alias, a mirror or a fork says
+        nothing by itself)."""
+        if not self.remotes:
+            return False
+        urls = {normalize_url(o.url) for bucket in self.objects.values() for o in bucket} | self.self_urls
+        return any(r in urls for r in self.remotes)
+
     def decide(self, ref: ObjectRef | None) -> tuple[bool, str]:
         """Whether ``ref`` is this repository, and the reason (for a report)."""
         if ref is None:
@@ -128,7 +137,7 @@ class SourceSet:
         if any(_matches(s, ref.kind, ref.namespace, ref.name) for s in self.configured):
             return True, f"{where} is listed in .homeops.yaml sources"
         url = self.url_of(ref)
-        known = set(self.remotes) or self.self_urls
+        known = set(self.remotes) if self.remote_confirmed() else self.self_urls
         if url and url in self.remotes:
             return True, f"{where} has this repository's git remote URL"
         if url and known and url not in known:

@@ -35,16 +35,18 @@ KIND = "validate"
 
 def check(ctx: ValidateContext) -> Iterator[Finding]:
     me = sys.modules[__name__]
-    for ks in ctx.cluster.orphans:
-        loc = ks.meta.location
-        file = ctx.rel(loc.file) if loc else ""
+    for na in ctx.cluster.not_applied:
+        if na.selected_out:
+            continue
+        ks, loc = na.ks, na.defined_at
+        file = loc.file
         ref = f"Kustomization/{ks.namespace}/{ks.name}" if ks.namespace else f"Kustomization/{ks.name}"
         yield finding(
             me,
-            f"{ref} is never applied: no Flux Kustomization of the tree includes {file}",
+            f"{ref} is never applied: {na.reason}",
             file=file,
-            line=loc.line if loc else 0,
-            column=loc.column if loc else 0,
+            line=loc.line,
+            column=loc.column or 1,
             obj=ref,
             hint="list the file in its area's kustomization.yaml, or delete it",
         )

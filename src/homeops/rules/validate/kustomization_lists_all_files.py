@@ -217,11 +217,21 @@ def check(ctx: ValidateContext) -> Iterator[Finding]:
             severity=Severity.ERROR,
             hint="fix the path, or remove the entry",
         )
+    # a Kustomization nothing applies is HO005's finding: its file and the files under its path are not
+    # reported again here
+    skip_files = {na.defined_at.file for na in ctx.cluster.not_applied}
+    skip_dirs = [
+        os.path.normpath(na.ks.path.strip().removeprefix("./")) + "/"
+        for na in ctx.cluster.not_applied
+        if na.ks.path.strip() and "${" not in na.ks.path and os.path.normpath(na.ks.path.strip()) != "."
+    ]
     for path in ctx.repo.files:
         owner = walk.owner(path)
         if owner is None or owner not in walk.kdirs or walk.covered(path, owner):
             continue
         rel = ctx.rel(str(path))
+        if rel in skip_files or any(rel.startswith(d) for d in skip_dirs):
+            continue
         if not _has_objects(ctx, rel):
             continue
         listed = os.path.relpath(path, owner)
