@@ -125,6 +125,9 @@ def _hr_status(item: HelmReleaseNode, cluster: ClusterBuild) -> dict[str, Any]:
             "version": hr.chart.version,
             "source": f"{src.kind}/{src.namespace}/{src.name}" if src else "",
         }
+        if item.chart_dir is not None or item.chart_error:
+            chart["local"] = cluster.repo.rel(item.chart_dir) if item.chart_dir else ""
+            chart["problem"] = item.chart_error
     elif hr.chart_ref is not None:
         ref = hr.chart_ref
         chart = {"name": "", "version": "", "source": f"{ref.kind}/{ref.namespace}/{ref.name}"}

@@ -116,6 +116,8 @@ class HelmReleaseNode:
     hr: HelmRelease
     obj: YMap
     parent: KsNode
+    chart_dir: Path | None = None  # a chart of this repository (a GitRepository/Bucket that is it)
+    chart_error: str = ""  # why a chart of this repository cannot be used
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +217,7 @@ class ClusterBuilder:
 
     # -- the walk -------------------------------------------------------------------------------------
     def build(self) -> ClusterBuild:
-        from homeops.flux.clusters import assign_clusters, not_applied
+        from homeops.flux.clusters import assign_clusters, not_applied, stray_roots
 
         found = self.discover()
         nodes: list[KsNode] = []
@@ -226,7 +228,7 @@ class ClusterBuilder:
                 c.ks, c.group, None, c.defined_at, root_reason=root.reason, synthesized=bool(c.synthetic)
             )
             self._walk(node, nodes, hrs)
-        stray = _stray_roots(found, nodes)
+        stray = stray_roots(found, nodes)
         if stray:
             nodes = [n for n in nodes if id(n) not in stray]
             hrs = [h for h in hrs if id(h.parent) not in stray]
@@ -287,7 +289,35 @@ class ClusterBuilder:
                     child = FluxKustomization.from_obj(obj)
                     queue.append(KsNode(child, node.tree, node, _obj_location(obj, self.repo)))
                 elif is_helmrelease(obj):
-                    hrs.append(HelmReleaseNode(HelmRelease.from_obj(obj), obj, node))
+                    hr = HelmRelease.from_obj(obj)
+                    chart_dir, chart_error = self._local_chart(hr)
+                    hrs.append(HelmReleaseNode(hr, obj, node, chart_dir, chart_error))
+
+    def _local_chart(self, hr: HelmRelease) -> tuple[Path | None, str]:
+        """The directory of a chart that a GitRepository or Bucket that is this repository holds
+        (``chart.spec.chart: ./charts/app``), or None; and why it cannot be used, when it cannot."""
+        tpl = hr.chart
+        if tpl is None or tpl.source_ref is None or tpl.source_ref.kind not in ("GitRepository", "Bucket"):
+            return None, ""
+        local, why = self.sources.decide(tpl.source_ref)
+        if not local:
+            return None, why
+        ref = tpl.source_ref
+        base = self.options.source_root
+        if base is None:
+            base = self._bases.get((ref.kind, ref.namespace, ref.name), "")
+        rel = os.path.normpath(os.path.join(base, tpl.chart.strip()))
+        chart = (self.repo.root / rel).resolve()
+        if rel.startswith("..") or not chart.is_relative_to(self.repo.root):
+            return None, f"chart path {tpl.chart!r} leaves the repository"
+        if not (chart / "Chart.yaml").is_file():
+            return (
+                None,
+                f"chart {tpl.chart!r}: no Chart.yaml in {rel} of {ref.kind}/{ref.namespace}/{ref.name}",
+            )
+        if not (chart / "templates").is_dir():
+            return chart, f"chart {tpl.chart!r} ({rel}) has no templates/ directory: it renders no objects"
+        return chart, ""
 
     def rebuild(self, node: KsNode, done: list[KsNode]) -> None:
         """Build one node outside the tree walk (e.g. ``build ks --path``), its source taken as local."""
@@ -426,28 +456,6 @@ class ClusterBuilder:
             for name in found.opaque:
                 unresolved.append(Unresolved(name, node.ref, loc.file, loc.line, loc.column, found.note))
         return merge_variables(sources, ks.substitute), unresolved, open_note
-
-
-def _stray_roots(found: Discovery, nodes: list[KsNode]) -> set[int]:
-    """Roots found only because nothing holds them, that apply no other Kustomization and lie away from
-    the directories of the roots that do (a leftover ``ks.yaml`` nobody lists): they are not applied.
-    When no root applies others, every root stays."""
-    kinds = {(r.candidate.defined_at.file, r.candidate.defined_at.line): r.kind for r in found.roots}
-    roots = [n for n in nodes if n.parent is None]
-    parents = {id(n.parent) for n in nodes if n.parent is not None}
-    trees = [
-        n for n in roots if id(n) in parents or kinds.get((n.defined_at.file, n.defined_at.line)) != "plain"
-    ]
-    if not trees:
-        return set()
-    tree_dirs = {os.path.dirname(n.defined_at.file) for n in trees}
-    stray: set[int] = set()
-    for n in roots:
-        key = (n.defined_at.file, n.defined_at.line)
-        if kinds.get(key) != "plain" or id(n) in parents or os.path.dirname(n.defined_at.file) in tree_dirs:
-            continue
-        stray.add(id(n))
-    return stray
 
 
 def build_cluster(options: ClusterOptions) -> ClusterBuild:

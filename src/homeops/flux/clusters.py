@@ -118,3 +118,25 @@ def not_applied(
             )
             out.append(NotApplied(c.ks, c.defined_at, reason))
     return out
+
+
+def stray_roots(found: Discovery, nodes: list[KsNode]) -> set[int]:
+    """Roots found only because nothing holds them, that apply no other Kustomization and lie away from
+    the directories of the roots that do (a leftover ``ks.yaml`` nobody lists): they are not applied.
+    When no root applies others, every root stays."""
+    kinds = {(r.candidate.defined_at.file, r.candidate.defined_at.line): r.kind for r in found.roots}
+    roots = [n for n in nodes if n.parent is None]
+    parents = {id(n.parent) for n in nodes if n.parent is not None}
+    trees = [
+        n for n in roots if id(n) in parents or kinds.get((n.defined_at.file, n.defined_at.line)) != "plain"
+    ]
+    if not trees:
+        return set()
+    tree_dirs = {os.path.dirname(n.defined_at.file) for n in trees}
+    stray: set[int] = set()
+    for n in roots:
+        key = (n.defined_at.file, n.defined_at.line)
+        if kinds.get(key) != "plain" or id(n) in parents or os.path.dirname(n.defined_at.file) in tree_dirs:
+            continue
+        stray.add(id(n))
+    return stray
