@@ -42,7 +42,7 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 conformance: $(STAMP)
-	$(BIN)/python scripts/conformance.py --corpus $(SHARED)/corpus --report conformance-report.md
+	$(BIN)/python scripts/conformance.py --corpus $(SHARED)/corpus --report conformance-report.md $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py --corpus $(SHARED)/corpus

@@ -90,6 +90,7 @@ def not_applied(
 
     reached = {(n.defined_at.file, n.defined_at.line) for n in nodes}
     cluster_of = {(n.defined_at.file, n.defined_at.line): n.tree for n in nodes}
+    node_at = {(n.defined_at.file, n.defined_at.line): n for n in nodes}
     out: list[NotApplied] = []
     for c in found.candidates:
         if c.synthetic or c.key in reached:
@@ -99,10 +100,16 @@ def not_applied(
         if applied:
             k = applied[0]
             where = k.dirs[0] if k.dirs else k.ks.path
-            reason = (
-                f"in the path of {k.ref} ({where or '.'}), whose build does not include it:"
-                " no kustomization.yaml there lists it"
-            )
+            holder = node_at[k.key]
+            if holder.status == "failed":
+                reason = f"in the path of {k.ref} ({where or '.'}), whose build failed: {holder.error}"
+            elif holder.status == "external":
+                reason = f"in the path of {k.ref} ({where or '.'}), which is not built: {holder.error}"
+            else:
+                reason = (
+                    f"in the path of {k.ref} ({where or '.'}), whose build does not include it:"
+                    " no kustomization.yaml there lists it"
+                )
             out.append(NotApplied(c.ks, c.defined_at, reason, cluster_of.get(k.key, "")))
         elif found.selected and not any(_is_under(c.file, s.strip("/")) for s in found.selected):
             reason = f"outside the selected roots (--root {' '.join(found.selected)})"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from homeops.errors import HomeopsError, UsageError
 from homeops.kustomize.build import Builder, find_root
+from homeops.kustomize.remote import RemoteFetcher
+from homeops.validate.config import load_config
 from homeops.yaml.emitter import dump_documents
 
 
@@ -17,6 +19,9 @@ class KustomizeOptions:
     dirs: tuple[Path, ...]
     root: Path | None = None
     output_dir: Path | None = None
+    # fetch HTTPS resources and generator files; None: ``allowNetwork`` of the root's .homeops.yaml
+    allow_network: bool | None = None
+    cache_dir: Path | None = None  # where fetched URLs are cached (default: see homeops.kustomize.remote)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,20 +53,27 @@ def kustomize(options: KustomizeOptions) -> KustomizeResult:
         raise UsageError("give at least one directory to build")
     builders: dict[Path, Builder] = {}
     results: list[DirResult] = []
-    for index, kdir in enumerate(options.dirs, start=1):
-        root = (options.root or find_root(kdir)).resolve()
-        builder = builders.get(root)
-        if builder is None:
-            builder = builders[root] = Builder(root)
-        try:
-            resmap = builder.build(kdir)
-            text = dump_documents(r.obj for r in resmap)
-            results.append(DirResult(index, kdir, output=text))
-        except HomeopsError as exc:
-            results.append(DirResult(index, kdir, error=str(exc)))
+    with RemoteFetcher(cache_dir=options.cache_dir) as remote:  # connects only when a URL is fetched
+        for index, kdir in enumerate(options.dirs, start=1):
+            root = (options.root or find_root(kdir)).resolve()
+            builder = builders.get(root)
+            if builder is None:
+                builder = builders[root] = Builder(root, remote=remote if _allow(options, root) else None)
+            try:
+                resmap = builder.build(kdir)
+                text = dump_documents(r.obj for r in resmap)
+                results.append(DirResult(index, kdir, output=text))
+            except HomeopsError as exc:
+                results.append(DirResult(index, kdir, error=str(exc)))
     if options.output_dir is not None:
         _write_outputs(options.output_dir, results)
     return KustomizeResult(tuple(results))
+
+
+def _allow(options: KustomizeOptions, root: Path) -> bool:
+    if options.allow_network is not None:
+        return options.allow_network
+    return load_config(root).allow_network
 
 
 def _write_outputs(out: Path, results: list[DirResult]) -> None:

@@ -32,6 +32,16 @@ from homeops.kustomize.kustomization import (
     load_kustomization,
 )
 from homeops.kustomize.ordering import legacy_sort
+from homeops.kustomize.remote import (
+    GIT_HINT,
+    NetworkLoader,
+    RemoteFetcher,
+    fetch_ref,
+    git_base_error,
+    is_url,
+    looks_like_git_repo,
+    remote_of,
+)
 from homeops.kustomize.resource import ResMap, Resource
 from homeops.kustomize.tconfig import TransformerConfig
 from homeops.yaml.nodes import YMap
@@ -65,8 +75,16 @@ class _Accumulator:
 class Builder:
     """Builds kustomization directories under one root. Reuse one Builder to share the parse cache."""
 
-    def __init__(self, root: Path, *, loader: FileLoader | None = None) -> None:
-        self.loader = loader or FileLoader(root)
+    def __init__(
+        self, root: Path, *, loader: FileLoader | None = None, remote: RemoteFetcher | None = None
+    ) -> None:
+        """``remote`` lets the build fetch HTTPS resources and generator files (see homeops.kustomize.remote);
+        without it every remote reference is a BuildError. With ``loader``, pass a NetworkLoader instead."""
+        if loader is None:
+            loader = FileLoader(root) if remote is None else NetworkLoader(root, remote)
+        elif remote is not None and remote_of(loader) is not remote:
+            raise BuildError("Builder: pass remote= or a NetworkLoader built with it, not a plain loader too")
+        self.loader = loader
         self.root = self.loader.root
 
     # -- public ------------------------------------------------------------------------------------
@@ -131,16 +149,40 @@ class Builder:
 
     def _resolve_ref(self, base: Path, ref: str, loc: Location, what: str) -> Path:
         if is_remote(ref):
-            raise BuildError(
-                f"remote {what} {ref!r} is not fetched: homeops builds offline",
-                location=loc,
-                hint="vendor the remote manifests into the repository, or let Flux fetch them",
-            )
+            # Git-style bases, and URL components (kustomize clones both with git): never fetched here.
+            raise git_base_error(what, ref, loc)
         return self.loader.resolve(base, ref, loc)
+
+    def _accumulate_remote(self, acc: _Accumulator, ref: str, loc: Location) -> None:
+        """A URL resource: kustomize GETs it as a file; when that fails, it would clone it as a git repo."""
+        remote = fetch_ref(self.loader, "resource", ref, loc)
+        try:
+            docs = remote.load_yaml(ref, loc)
+        except HomeopsError as exc:
+            if not looks_like_git_repo(ref):
+                raise
+            raise BuildError(
+                f"remote resource {ref!r}: {exc.message}; kustomize would then clone it as a git repository, "
+                "which homeops does not do (not even with --allow-network)",
+                location=loc,
+                hint=GIT_HINT,
+            ) from None
+        for doc in docs:
+            if doc is None:
+                continue
+            if not isinstance(doc, YMap):
+                raise BuildError(
+                    f"{ref}: a resource must be a YAML mapping with kind and metadata", location=loc
+                )
+            for obj in _expand_lists(doc):
+                _append(acc.resmap, _to_resource(obj, ref, loc), loc, ref)
 
     def _accumulate_resource(
         self, acc: _Accumulator, k: Kustomization, ref: str, loc: Location, stack: list[Path]
     ) -> None:
+        if is_remote(ref) and is_url(ref):
+            self._accumulate_remote(acc, ref, loc)
+            return
         path = self._resolve_ref(k.dir, ref, loc, "resource")
         if path.is_file():
             for res in self._resources_from_file(path, loc):

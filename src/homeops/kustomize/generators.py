@@ -11,7 +11,8 @@ Generated objects have the layout kustomize gives them: ``apiVersion``, ``kind``
 ``namespace`` when set, ``labels`` and ``annotations`` when non-empty), then for a Secret ``type`` (default
 ``Opaque``) and ``data`` (always present, values base64-encoded), for a ConfigMap ``data`` (only when it has
 text entries) and ``binaryData`` (values that are not valid UTF-8, base64-encoded), and ``immutable: true``
-when asked for. Data keys are sorted.
+when asked for. Data keys are sorted. Base64 of 70 characters or more is wrapped into 70-column lines, as
+kyaml does (see ``_b64``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from homeops.kustomize.context import KContext
 from homeops.kustomize.envfile import parse_env_file, parse_file_source, parse_literal
 from homeops.kustomize.files import is_remote
 from homeops.kustomize.genmerge import absorb
+from homeops.kustomize.remote import fetch_ref, is_url
 from homeops.kustomize.resource import ResMap, Resource
 from homeops.yaml.nodes import Pos, YMap, YSeq
 
@@ -244,9 +246,12 @@ def _kind_of(value: Any) -> str:
 def _read(ctx: KContext, source: _Source, ref: str, prefix: str) -> bytes:
     """Read a generator input file relative to the kustomization directory."""
     if is_remote(ref):
-        raise BuildError(
-            f"{prefix}: remote file {ref!r} is not supported (homeops builds offline)", location=source.where
-        )
+        if not is_url(ref):  # kustomize GETs only http(s) URLs here
+            raise BuildError(f"{prefix}: remote file {ref!r} is not supported", location=source.where)
+        try:
+            return fetch_ref(ctx.loader, "file", ref, source.where).fetch(ref, source.where)
+        except BuildError as exc:
+            raise BuildError(f"{prefix}: {exc.message}", location=source.where, hint=exc.hint) from None
     path = ctx.loader.resolve(ctx.kdir, ref, source.where)
     if path.is_dir():
         raise BuildError(f"{prefix}: read {ctx.loader.display(path)}: is a directory", location=source.where)
@@ -336,6 +341,19 @@ def _generate(args: _GenArgs, ctx: KContext) -> Resource:
     return res
 
 
+_B64_LINE = 70
+"""kyaml's line length for generated base64 (``encodeBase64`` in kyaml/yaml/datamap.go, kyaml v0.20.1)."""
+
+
 def _b64(value: str | bytes) -> str:
+    """Base64 as kyaml writes generated ``data``/``binaryData``: wrapped once it reaches 70 characters.
+
+    Below 70 characters the text is one line. From 70 on, it is cut into 70-character lines and *every*
+    line, the last one included, ends with a newline, so it is emitted as a literal block (``|``). The
+    content hash reads this text, newlines included (see ``homeops.kustomize.hashing``).
+    """
     raw = value.encode("utf-8") if isinstance(value, str) else value
-    return base64.b64encode(raw).decode("ascii")
+    text = base64.b64encode(raw).decode("ascii")
+    if len(text) < _B64_LINE:
+        return text
+    return "".join(text[i : i + _B64_LINE] + "\n" for i in range(0, len(text), _B64_LINE))
