@@ -130,7 +130,12 @@ def test_get_ks_formats_and_exit_code(cli: Cli, tmp_path: Path) -> None:
         ("upstream-crds", "external"),
     ]
     code, out, _ = cli(repo, "get", "ks", "-o", "yaml")
-    assert code == 1 and yaml.safe_load(out) == {"kustomizations": rows, "problems": [], "notes": [], "clusters": [""]}
+    assert code == 1 and yaml.safe_load(out) == {
+        "kustomizations": rows,
+        "problems": [],
+        "notes": [],
+        "clusters": [""],
+    }
     code, out, _ = cli(repo, "get", "ks", "-n", "default")
     assert code == 0
     assert out.split("\n")[0].split() == [
