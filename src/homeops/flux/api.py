@@ -18,12 +18,12 @@ from homeops.flux.cluster import (
     ClusterOptions,
     HelmReleaseNode,
     KsNode,
-    NotApplied,
     build_cluster,
 )
 from homeops.flux.helmvalues import ValuesResult, compute_values, lookup_from
-from homeops.flux.kinds import FluxSource, HelmRelease, is_source
+from homeops.flux.kinds import HelmRelease
 from homeops.flux.repository import git_root
+from homeops.flux.rows import hr_row, ks_row, not_applied_row, source_rows
 from homeops.flux.secrets import mask_secrets, mask_strings, secret_strings
 from homeops.sops import load_age_identities
 from homeops.yaml.emitter import dump_documents
@@ -80,72 +80,6 @@ def _repo_relative(repo: Path, path: str, flag: str) -> str:
     return "" if rel == "." else rel
 
 
-def _ks_status(node: KsNode) -> dict[str, Any]:
-    ks = node.ks
-    src = ks.source_ref
-    return {
-        "name": node.name,
-        "namespace": node.namespace,
-        "path": ks.path,
-        "source": f"{src.kind}/{src.namespace}/{src.name}" if src else "",
-        "status": node.status,
-        "error": node.error,
-        "file": node.defined_at.file,
-        "line": node.defined_at.line,
-        "parent": f"{node.parent.namespace}/{node.parent.name}" if node.parent else "",
-        "cluster": node.tree,
-        "root": node.root_reason,
-        "synthesized": node.synthesized,
-        "dependsOn": [f"{d.namespace}/{d.name}" for d in ks.depends_on],
-        "suspended": ks.suspend,
-        "prune": ks.prune,
-        "objects": len(node.objects),
-        "notes": list(node.notes),
-        "unresolved": [
-            {
-                "variable": u.variable,
-                "object": u.object,
-                "file": u.file,
-                "line": u.line,
-                "column": u.column,
-                "reason": u.reason,
-            }
-            for u in node.unresolved
-        ],
-    }
-
-
-def _hr_status(item: HelmReleaseNode, cluster: ClusterBuild) -> dict[str, Any]:
-    hr = item.hr
-    chart: dict[str, Any] = {}
-    if hr.chart is not None:
-        src = hr.chart.source_ref
-        chart = {
-            "name": hr.chart.chart,
-            "version": hr.chart.version,
-            "source": f"{src.kind}/{src.namespace}/{src.name}" if src else "",
-        }
-        if item.chart_dir is not None or item.chart_error:
-            chart["local"] = cluster.repo.rel(item.chart_dir) if item.chart_dir else ""
-            chart["problem"] = item.chart_error
-    elif hr.chart_ref is not None:
-        ref = hr.chart_ref
-        chart = {"name": "", "version": "", "source": f"{ref.kind}/{ref.namespace}/{ref.name}"}
-    pos = item.obj.pos
-    return {
-        "name": hr.name,
-        "namespace": hr.namespace,
-        "releaseName": hr.release_name,
-        "targetNamespace": hr.target_namespace or "",
-        "chart": chart,
-        "kustomization": f"{item.parent.namespace}/{item.parent.name}",
-        "dependsOn": [f"{d.namespace}/{d.name}" for d in hr.depends_on],
-        "suspended": hr.suspend,
-        "file": cluster.repo.rel_file(pos.file) if pos else "",
-        "line": pos.line if pos else 0,
-    }
-
-
 @dataclass(frozen=True, slots=True)
 class GetOptions:
     what: str  # ks | hr | sources
@@ -174,93 +108,16 @@ def get(options: GetOptions) -> GetResult:
     ns = options.namespace
     rows: list[dict[str, Any]]
     if options.what == "ks":
-        rows = [_ks_status(n) for n in cluster.nodes if ns is None or n.namespace == ns]
+        rows = [ks_row(n) for n in cluster.nodes if ns is None or n.namespace == ns]
         for na in cluster.not_applied:
             if ns is not None and na.ks.namespace != ns:
                 continue
-            rows.append(_not_applied_row(na))
+            rows.append(not_applied_row(na))
     elif options.what == "hr":
-        rows = [_hr_status(h, cluster) for h in cluster.helmreleases if ns is None or h.hr.namespace == ns]
+        rows = [hr_row(h, cluster) for h in cluster.helmreleases if ns is None or h.hr.namespace == ns]
     else:
-        rows = [s for s in _sources(cluster) if ns is None or s["namespace"] == ns]
+        rows = [s for s in source_rows(cluster) if ns is None or s["namespace"] == ns]
     return GetResult(options.what, rows, cluster.problems, cluster.notes, cluster.clusters)
-
-
-def _not_applied_row(na: NotApplied) -> dict[str, Any]:
-    ks = na.ks
-    src = ks.source_ref
-    return {
-        "name": ks.name,
-        "namespace": ks.namespace,
-        "path": ks.path,
-        "source": f"{src.kind}/{src.namespace}/{src.name}" if src else "",
-        "status": "not-selected" if na.selected_out else "not-applied",
-        "error": na.reason,
-        "file": na.defined_at.file,
-        "line": na.defined_at.line,
-        "parent": "",
-        "cluster": na.cluster,
-        "root": "",
-        "synthesized": False,
-        "dependsOn": [f"{d.namespace}/{d.name}" for d in ks.depends_on],
-        "suspended": ks.suspend,
-        "prune": ks.prune,
-        "objects": 0,
-        "notes": [],
-        "unresolved": [],
-    }
-
-
-def _sources(cluster: ClusterBuild) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    seen: set[tuple[str, str, str]] = set()
-    for node in cluster.nodes:
-        for obj in node.objects:
-            if not is_source(obj):
-                continue
-            src = FluxSource.from_obj(obj)
-            key = (src.kind, src.namespace, src.name)
-            if key in seen:
-                continue
-            seen.add(key)
-            pos = obj.pos
-            rows.append(
-                {
-                    "kind": src.kind,
-                    "name": src.name,
-                    "namespace": src.namespace,
-                    "url": src.url,
-                    "ref": to_plain(src.ref) if src.ref else {},
-                    "local": False,
-                    "kustomization": f"{node.namespace}/{node.name}",
-                    "file": cluster.repo.rel_file(pos.file) if pos else "",
-                    "line": pos.line if pos else 0,
-                }
-            )
-    for node in cluster.nodes:
-        ref = node.ks.source_ref
-        if ref is None or node.status == "external":
-            continue
-        key = (ref.kind, ref.namespace, ref.name)
-        for row in rows:
-            if (row["kind"], row["namespace"], row["name"]) == key:
-                row["local"] = True
-        if key not in seen:
-            seen.add(key)
-            rows.append(
-                {
-                    "kind": ref.kind,
-                    "name": ref.name,
-                    "namespace": ref.namespace,
-                    "url": "",
-                    "ref": {},
-                    "local": True,
-                    "kustomization": "",
-                    "file": "",
-                    "line": 0,
-                }
-            )
-    return rows
 
 
 # -- build ------------------------------------------------------------------------------------------
@@ -284,7 +141,7 @@ class BuildKsResult:
         return dump_documents(self.objects)
 
     def to_json(self) -> dict[str, Any]:
-        data = _ks_status(self.node)
+        data = ks_row(self.node)
         data["resources"] = [to_plain(o) for o in self.objects]
         return data
 
@@ -368,7 +225,7 @@ class BuildHrResult:
         return text + "---\n# Values helm-controller hands to the chart\n" + body
 
     def to_json(self) -> dict[str, Any]:
-        data = _hr_status(self.item, self.cluster)
+        data = hr_row(self.item, self.cluster)
         data["helmrelease"] = to_plain(self.helmrelease)
         data["values"] = to_plain(self.values.values)
         data["valuesFrom"] = [
@@ -470,7 +327,7 @@ def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | N
         "repository": str(cluster.repo.root),
         "kustomizations": rows,
         "clusters": cluster.clusters,
-        "not_applied": [_not_applied_row(na) for na in cluster.not_applied],
+        "not_applied": [not_applied_row(na) for na in cluster.not_applied],
         "totals": {
             "kustomizations": len(cluster.nodes),
             "applied": len(cluster.nodes),

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from homeops.errors import HomeopsError
 from homeops.flux.gotemplate_nodes import LimitError, TemplateError
-from homeops.yaml.goscalars import go_format_float
+from homeops.yaml.goscalars import go_format_float, go_int_value
 from homeops.yaml.loader import load_documents
 from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
 from yaml._yaml import CParser
@@ -64,26 +64,15 @@ _SPECIAL_FLOATS = {
     **dict.fromkeys([".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"], math.inf),
     **dict.fromkeys(["-.inf", "-.Inf", "-.INF"], -math.inf),
 }
-_GO_INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
 _V2_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 _YAML_TAG = "tag:yaml.org,2002:"
 Where = Callable[[int, int], Pos]
 
 
 def _go_int(text: str) -> int | None:
-    if not _GO_INT.fullmatch(text):
-        return None
-    sign = -1 if text[0] == "-" else 1
-    body = text.lstrip("+-")
-    prefix = body[:2].lower()
-    if prefix in ("0x", "0o", "0b"):
-        value = int(body[2:], {"0x": 16, "0o": 8, "0b": 2}[prefix])
-    elif len(body) > 1 and body[0] == "0":
-        value = int(body[1:], 8)
-    else:
-        value = int(body)
-    value *= sign
-    return value if -(2**63) <= value < 2**64 else None
+    """go-yaml v2's int (int64 or uint64) for ``text``, else None."""
+    value = go_int_value(text)
+    return value if value is not None and -(2**63) <= value < 2**64 else None
 
 
 def v2_plain(text: str) -> Any:

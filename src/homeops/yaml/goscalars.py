@@ -35,7 +35,7 @@ _BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
 _GO_INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
 
 
-def _go_int_value(text: str) -> int | None:
+def go_int_value(text: str) -> int | None:
     """Value of ``text`` as Go's ``strconv.ParseInt(text, 0, 64)`` reads it (no underscores), or None."""
     if not _GO_INT.fullmatch(text):
         return None
@@ -53,7 +53,7 @@ def _go_int_value(text: str) -> int | None:
 
 def _go_ints_as_int(text: str) -> bool:
     """Whether go-yaml v2 reads ``text`` (underscores removed) as an int64 or a uint64."""
-    value = _go_int_value(text)
+    value = go_int_value(text)
     return value is not None and _INT64_MIN <= value <= _UINT64_MAX
 
 
