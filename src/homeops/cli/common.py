@@ -18,8 +18,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def repo_options(func: F) -> F:
-    """--repo, --root (repeatable), --cluster, --source-root and --age-key, as ``repo`` (a RepoOptions)."""
+    """--repo, --root (repeatable), --cluster, --source-root, --age-key and --allow-network, as ``repo``
+    (a RepoOptions)."""
     return _repo_options(func, root_names=("--root",))
+
+
+def repo_options_own_network(func: F) -> F:
+    """As ``repo_options``, for a command that declares its own ``--allow-network`` (it is passed on, and
+    also reaches ``repo``)."""
+    return _repo_options(func, root_names=("--root",), network=False)
 
 
 def repo_options_with_path(func: F) -> F:
@@ -27,10 +34,12 @@ def repo_options_with_path(func: F) -> F:
     return _repo_options(func, root_names=("--root", "--path"))
 
 
-def _repo_options(func: F, root_names: tuple[str, ...]) -> F:
+def _repo_options(func: F, root_names: tuple[str, ...], network: bool = True) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        allow_network = kwargs.pop("allow_network") if network else kwargs.get("allow_network")
         kwargs["repo"] = RepoOptions(
+            allow_network=allow_network,
             repo=kwargs.pop("repo_path"),
             roots=tuple(kwargs.pop("roots")),
             cluster=kwargs.pop("cluster"),
@@ -40,6 +49,14 @@ def _repo_options(func: F, root_names: tuple[str, ...]) -> F:
         return func(*args, **kwargs)
 
     cmd: Any = wrapper
+    if network:
+        cmd = click.option(
+            "--allow-network",
+            is_flag=True,
+            default=None,
+            help="Fetch HTTPS remote resources that kustomizations list (cached; git bases never; default:"
+            " allowNetwork in .homeops.yaml).",
+        )(cmd)
     cmd = click.option(
         "--age-key",
         type=click.Path(path_type=Path, dir_okay=False, exists=True),

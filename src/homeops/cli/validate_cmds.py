@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from homeops.cli.common import console, print_json, repo_options
+from homeops.cli.common import console, print_json, repo_options, repo_options_own_network
 from homeops.errors import UsageError
 from homeops.flux.api import RepoOptions
 from homeops.flux.cluster import build_cluster
@@ -35,7 +35,10 @@ from homeops.validate.report import FORMATS, render
     help="CRD schema dir or URL template (repeatable).",
 )
 @click.option(
-    "--allow-network", is_flag=True, default=None, help="Fetch URL schema locations (cached on disk)."
+    "--allow-network",
+    is_flag=True,
+    default=None,
+    help="Fetch URL schema locations and HTTPS remote resources (cached on disk; git bases never).",
 )
 @click.option("--select", multiple=True, help="Only run these rules (code or name; repeatable).")
 @click.option(
@@ -44,7 +47,7 @@ from homeops.validate.report import FORMATS, render
     type=click.Path(path_type=Path, dir_okay=False),
     help="Config file (default: .homeops.yaml).",
 )
-@repo_options
+@repo_options_own_network
 def validate_command(
     output: str | None,
     kubernetes_version: str | None,

@@ -41,6 +41,7 @@ class RepoOptions:
     age_key: Path | None = None
     identities: tuple[str, ...] = ()
     config_file: Path | None = None  # default: .homeops.yaml at the repository root
+    allow_network: bool | None = None  # fetch HTTPS remote resources; None: allowNetwork in .homeops.yaml
 
     def cluster_options(self) -> ClusterOptions:
         from homeops.validate.config import load_config
@@ -61,6 +62,7 @@ class RepoOptions:
             source_root=source_root,
             sources=config.sources,
             identities=identities,
+            allow_network=config.allow_network if self.allow_network is None else self.allow_network,
         )
 
 

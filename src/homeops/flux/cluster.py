@@ -83,6 +83,7 @@ class KsNode:
     path: str = ""
     objects: list[YMap] = field(default_factory=list)
     generated: list[YMap] = field(default_factory=list)  # what its ResourceSets make flux-operator apply
+    discovered: list[YMap] = field(default_factory=list)  # a failed offline build's objects without remotes
     unresolved: list[Unresolved] = field(default_factory=list)
     uses: list[VariableUse] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -171,6 +172,7 @@ class ClusterOptions:
     sources: tuple[str, ...] = ()  # sources that are this repository (.homeops.yaml sources:)
     identities: tuple[str, ...] = ()
     strict: bool = True
+    allow_network: bool = False  # fetch HTTPS remote resources (--allow-network, allowNetwork:)
 
 
 def _obj_location(obj: YMap, repo: Repository) -> Location:
@@ -288,7 +290,7 @@ class ClusterBuilder:
             nodes.append(node)
             self._build_node(node, nodes)
             self._expand_resourcesets(node)
-            for obj in [*node.objects, *node.generated]:
+            for obj in [*node.objects, *node.generated, *node.discovered]:
                 if is_flux_kustomization(obj):
                     child = FluxKustomization.from_obj(obj)
                     queue.append(KsNode(child, node.tree, node, _obj_location(obj, self.repo)))
@@ -406,47 +408,75 @@ class ClusterBuilder:
                 kustomization = flux_kustomization_file(ks, kdir, builder.loader)
                 node.kustomization = kustomization
                 resmap = builder.build(kdir, kustomization)
-            objects = [r.obj for r in resmap]
-            variables, unresolved_sources, open_note = self._variables(node, done)
-            node.unresolved.extend(unresolved_sources)
-            reason = f"not set (may be {open_note})" if open_note else "not set"
-            opaque = {u.variable: u for u in unresolved_sources if not u.variable.startswith("<")}
-            node.unresolved = [u for u in node.unresolved if u.variable not in opaque]
-            out: list[YMap] = []
-            for obj in objects:
-                if ks.has_post_build and not is_substitution_disabled(obj):
-                    uses = variable_uses(obj)
-                    node.uses.extend(
-                        VariableUse(name, describe_object(obj), where.file, where.line, where.column, default)
-                        for name, pos, default in uses
-                        for where in [pos_location(pos, self.repo) or _obj_location(obj, self.repo)]
-                    )
-                    for use in node.uses[len(node.uses) - len(uses) :]:
-                        if use.variable in opaque and use.default is None:
-                            u = opaque[use.variable]
-                            node.unresolved.append(
-                                Unresolved(use.variable, use.object, use.file, use.line, use.column, u.reason)
-                            )
-                if ks.has_post_build:
-                    obj, missing = substitute_object(
-                        obj, variables, strict=self.options.strict, always=ks.substitute_strategy == "Always"
-                    )
-                    for m in missing:
-                        loc = pos_location(m.pos, self.repo) or _obj_location(obj, self.repo)
-                        node.unresolved.append(
-                            Unresolved(m.name, describe_object(obj), loc.file, loc.line, loc.column, reason)
-                        )
-                obj, _ = self.secrets.decrypt_if_possible(obj)
-                apply_common_metadata(obj, ks.common_metadata)
-                add_owner_labels(obj, ks)
-                out.append(obj)
-            node.objects = out
+            node.objects = self._finish(node, [r.obj for r in resmap], done)
             node.status = "ok"
         except HomeopsError as exc:
             node.status = "failed"
             node.error = str(exc)
+            self._discover_offline(node, builder, kdir, done)
         finally:
             node.files = frozenset(self.repo.rel_file(str(p)) for p in reads)
+
+    def _discover_offline(self, node: KsNode, builder: Builder, kdir: Path, done: list[KsNode]) -> None:
+        """A build that failed offline on a remote resource: Flux, online, would apply the rest. Build it
+        without its remote resources, only to find the Kustomizations and HelmReleases it applies."""
+        if node.kustomization is None or "remote" not in node.error:
+            return
+        partial = builder.without_remote()
+        try:
+            objects = [r.obj for r in partial.build(kdir, node.kustomization)]
+        except HomeopsError:
+            return
+        if not partial.skipped_remote:
+            return
+        unresolved, uses = list(node.unresolved), len(node.uses)
+        found = self._finish(node, objects, done)
+        node.unresolved = unresolved  # the failed build's own findings stand; these objects are not applied
+        del node.uses[uses:]
+        node.discovered = [o for o in found if is_flux_kustomization(o) or is_helmrelease(o)]
+        skipped = ", ".join(sorted(set(partial.skipped_remote)))
+        node.notes.append(
+            f"offline, built without its remote resources ({skipped}) to find the "
+            f"{len(node.discovered)} Kustomizations and HelmReleases it applies"
+        )
+
+    def _finish(self, node: KsNode, objects: list[YMap], done: list[KsNode]) -> list[YMap]:
+        """Flux's post-build on the kustomize output: substitution, decryption, common metadata, labels."""
+        ks = node.ks
+        variables, unresolved_sources, open_note = self._variables(node, done)
+        node.unresolved.extend(unresolved_sources)
+        reason = f"not set (may be {open_note})" if open_note else "not set"
+        opaque = {u.variable: u for u in unresolved_sources if not u.variable.startswith("<")}
+        node.unresolved = [u for u in node.unresolved if u.variable not in opaque]
+        out: list[YMap] = []
+        for obj in objects:
+            if ks.has_post_build and not is_substitution_disabled(obj):
+                uses = variable_uses(obj)
+                node.uses.extend(
+                    VariableUse(name, describe_object(obj), where.file, where.line, where.column, default)
+                    for name, pos, default in uses
+                    for where in [pos_location(pos, self.repo) or _obj_location(obj, self.repo)]
+                )
+                for use in node.uses[len(node.uses) - len(uses) :]:
+                    if use.variable in opaque and use.default is None:
+                        u = opaque[use.variable]
+                        node.unresolved.append(
+                            Unresolved(use.variable, use.object, use.file, use.line, use.column, u.reason)
+                        )
+            if ks.has_post_build:
+                obj, missing = substitute_object(
+                    obj, variables, strict=self.options.strict, always=ks.substitute_strategy == "Always"
+                )
+                for m in missing:
+                    loc = pos_location(m.pos, self.repo) or _obj_location(obj, self.repo)
+                    node.unresolved.append(
+                        Unresolved(m.name, describe_object(obj), loc.file, loc.line, loc.column, reason)
+                    )
+            obj, _ = self.secrets.decrypt_if_possible(obj)
+            apply_common_metadata(obj, ks.common_metadata)
+            add_owner_labels(obj, ks)
+            out.append(obj)
+        return out
 
     def _variables(self, node: KsNode, done: list[KsNode]) -> tuple[dict[str, str], list[Unresolved], str]:
         """The variables of ``node`` (substituteFrom in order, then inline), the unresolved ones, and a note
@@ -481,8 +511,17 @@ class ClusterBuilder:
 
 
 def build_cluster(options: ClusterOptions) -> ClusterBuild:
-    """Load the repository and build its whole Flux tree."""
+    """Load the repository and build its whole Flux tree (fetching HTTPS remote resources only when
+    ``options.allow_network``)."""
     root = options.repo.resolve()
-    builder = Builder(root)
+    if not options.allow_network:
+        return _build(root, options, Builder(root))
+    from homeops.kustomize.remote import RemoteFetcher
+
+    with RemoteFetcher() as remote:  # connects only when a URL is fetched
+        return _build(root, options, Builder(root, remote=remote))
+
+
+def _build(root: Path, options: ClusterOptions, builder: Builder) -> ClusterBuild:
     repo = Repository.load(root, parse=lambda path, rel: builder.loader.parsed(path))
     return ClusterBuilder(repo, options, builder).build()

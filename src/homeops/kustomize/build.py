@@ -86,6 +86,15 @@ class Builder:
             raise BuildError("Builder: pass remote= or a NetworkLoader built with it, not a plain loader too")
         self.loader = loader
         self.root = self.loader.root
+        self.skip_remote = False  # see without_remote()
+        self.skipped_remote: list[str] = []
+
+    def without_remote(self) -> Builder:
+        """A Builder on the same loader that leaves every remote resource out instead of failing, and lists
+        what it left out in ``skipped_remote``: for finding what an offline build cannot complete applies."""
+        partial = Builder(self.root, loader=self.loader)
+        partial.skip_remote = True
+        return partial
 
     # -- public ------------------------------------------------------------------------------------
     def build(self, kdir: Path, kustomization: YMap | None = None) -> ResMap:
@@ -180,6 +189,9 @@ class Builder:
     def _accumulate_resource(
         self, acc: _Accumulator, k: Kustomization, ref: str, loc: Location, stack: list[Path]
     ) -> None:
+        if is_remote(ref) and self.skip_remote:
+            self.skipped_remote.append(ref)
+            return
         if is_remote(ref) and is_url(ref):
             self._accumulate_remote(acc, ref, loc)
             return

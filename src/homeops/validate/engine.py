@@ -121,6 +121,7 @@ def validate(options: ValidateOptions) -> ValidateResult:
         source_root=options.source_root,
         age_key=options.age_key,
         config_file=options.config_file,
+        allow_network=config.allow_network,
     )
     cluster = build_cluster(repo_options.cluster_options())
     build_seconds = time.perf_counter() - started
