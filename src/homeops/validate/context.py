@@ -75,9 +75,10 @@ class ValidateContext:
         return self.rel(pos.file), pos.line, pos.column
 
     def built(self, kind: str | None = None) -> Iterator[Built]:
-        """Every object the tree applies (optionally of one kind), with its Kustomization."""
+        """Every object the tree applies (optionally of one kind), with its Kustomization: its own build's
+        objects, then what its ResourceSets make flux-operator apply."""
         for node in self.cluster.nodes:
-            for obj in node.objects:
+            for obj in [*node.objects, *node.generated]:
                 if kind is None or obj.get("kind") == kind:
                     yield Built(obj, node)
 
