@@ -185,13 +185,19 @@ def _walk_map(dest: Any, origin: Any, schema: Schema | None) -> Any:
         child_schema = schema.field(key) if schema is not None else None
         child_origin = origin.get(key, MISSING) if isinstance(origin, dict) else MISSING
         val = _walk(new.get(key, MISSING), child_origin, child_schema)
-        if _null(val) and not (val is None and key in new and child_origin is MISSING):
+        kept_null = val is None and key in new and child_origin is MISSING and not _written_empty(new, key)
+        if _null(val) and not kept_null:
             new.pop(key, None)
         else:
             if key not in new and isinstance(new, YMap) and isinstance(origin, YMap) and key in origin.kpos:
                 new.kpos[key] = origin.kpos[key]
             new[key] = val
     return new
+
+
+def _written_empty(m: dict[str, Any], key: str) -> bool:
+    """``key:`` written with no value: kyaml's walk clears it, where an explicit ``null`` or ``~`` stays."""
+    return isinstance(m, YMap) and bool(m.empty) and key in (m.empty or ())
 
 
 def _walk_assoc(dest: Any, origin: Any, schema: Schema) -> Any:

@@ -70,7 +70,10 @@ def apply_namespace(resmap: ResMap, value: Any, ctx: KContext) -> None:
             if fs.path != "metadata/namespace" and (res.api_version == "v1" or fs.path != "metadata/name")
         ]
         if not res.is_cluster_scoped:
-            res.set_namespace(namespace)  # records the previous id itself
+            # kustomize stores the previous id of every resource it visits, changed or not: name references
+            # (a binding's ServiceAccount subject) then follow the resource even when its namespace stays.
+            res.prev_ids.append(res.cur_id())
+            res.metadata["namespace"] = namespace
         before = res.cur_id()
         if res.kind in _ROLE_BINDINGS:
             specs = [

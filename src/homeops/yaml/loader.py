@@ -241,6 +241,10 @@ class _Composer:
             ):
                 text = event.value
                 value = text if text and text[0] not in HINT_CHARS else resolve_plain(text)
+                if not text:  # ``key:`` with nothing after it: kyaml's walks drop it, an explicit null stays
+                    if m.empty is None:
+                        m.empty = set()
+                    m.empty.add(skey)
             else:
                 value = self.node(event, child)
             if is_merge:

@@ -32,7 +32,7 @@ class Pos:
 class YMap(dict[str, Any]):
     """A mapping that remembers where it and each of its keys came from."""
 
-    __slots__ = ("kpos", "pos")
+    __slots__ = ("empty", "kpos", "pos")
 
     def __init__(
         self, items: Iterable[tuple[str, Any]] | dict[str, Any] = (), pos: Pos | None = None
@@ -40,6 +40,7 @@ class YMap(dict[str, Any]):
         super().__init__(items)
         self.pos: Pos | None = pos
         self.kpos: dict[str, Pos] = {}
+        self.empty: set[str] | None = None  # keys written with no value at all (``key:``), not ``null``/``~``
 
     def key_pos(self, key: str) -> Pos | None:
         """Where ``key`` was written, falling back to the mapping itself."""
@@ -82,6 +83,8 @@ def deep_copy(value: Any) -> Any:
         for k, v in value.items():
             m[k] = deep_copy(v)
         m.kpos = dict(value.kpos)
+        if value.empty:
+            m.empty = set(value.empty)
         return m
     if isinstance(value, dict):
         return YMap((k, deep_copy(v)) for k, v in value.items())
