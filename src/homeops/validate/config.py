@@ -20,7 +20,7 @@ _TOP_KEYS = {
     "ignore": "glob patterns of files whose findings are dropped",
     "kubernetesVersion": "Kubernetes version of the core schemas, e.g. '1.31'",
     "schemaLocations": "CRD schema directories or URL templates (kubeconform layout)",
-    "allowNetwork": "fetch URL schema locations (default false)",
+    "allowNetwork": "fetch URL schema locations and HTTPS remote resources (default false)",
     "cacheDir": "where fetched schemas are cached",
     "storageClasses": "StorageClasses that exist in the cluster but not in the repository",
     "namespaces": "namespaces that exist in the cluster but not in the repository",
