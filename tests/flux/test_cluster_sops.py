@@ -94,3 +94,19 @@ def test_a_wrong_key_behaves_like_no_key(tmp_path: Path) -> None:
     assert app.status == "ok"
     assert {u.reason for u in app.unresolved} == {"unresolved: encrypted"}
     assert {u.variable for u in app.unresolved} == {"SECRET_DOMAIN", "SECRET_TOKEN"}
+
+
+def test_decrypted_values_never_reach_the_build_cache(tmp_path: Path) -> None:
+    from homeops.flux.cluster import ClusterOptions, build_cluster
+
+    repo, key_file = sops_repo(tmp_path)
+    identities = tuple(load_age_identities(key_file=key_file))
+    without_key = tmp_path / "cache-without-key"
+    build_cluster(ClusterOptions(repo=repo, cache_dir=without_key))
+    assert [p for p in without_key.rglob("*") if p.is_file()], "without the key, builds are cached"
+    cache = tmp_path / "cache"
+    for _ in range(2):
+        cluster = build_cluster(ClusterOptions(repo=repo, identities=identities, cache_dir=cache))
+        assert _settings(node(cluster, "app").objects)["data"]["token"] == SOPS_TOKEN
+    for blob in (p.read_bytes() for p in cache.rglob("*") if p.is_file()):
+        assert SOPS_TOKEN.encode() not in blob and SOPS_DOMAIN.encode() not in blob

@@ -45,6 +45,7 @@ def _repo_options(func: F, root_names: tuple[str, ...], network: bool = True) ->
             cluster=kwargs.pop("cluster"),
             source_root=kwargs.pop("source_root"),
             age_key=kwargs.pop("age_key"),
+            cache=not kwargs.pop("no_cache"),
         )
         return func(*args, **kwargs)
 
@@ -57,6 +58,12 @@ def _repo_options(func: F, root_names: tuple[str, ...], network: bool = True) ->
             help="Fetch HTTPS remote resources that kustomizations list (cached; git bases never; default:"
             " allowNetwork in .homeops.yaml).",
         )(cmd)
+    cmd = click.option(
+        "--no-cache",
+        is_flag=True,
+        help="Build everything, without reading or writing the build cache ($HOMEOPS_CACHE_DIR/build,"
+        " default ~/.cache/homeops/build).",
+    )(cmd)
     cmd = click.option(
         "--age-key",
         type=click.Path(path_type=Path, dir_okay=False, exists=True),

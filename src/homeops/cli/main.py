@@ -2,25 +2,79 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 
 import click
 
 from homeops import __version__
-from homeops.cli.diff_cmd import diff_command
-from homeops.cli.flux_cmds import build_group, get_command
-from homeops.cli.kustomize_cmd import kustomize_command
-from homeops.cli.live_cmds import reconcile_command, status_command
-from homeops.cli.placeholders_cmd import placeholders_command
-from homeops.cli.template_cmds import configure_command, init_command, new_group
-from homeops.cli.validate_cmds import graph_command, plan_command, rules_command, validate_command
 from homeops.errors import HomeopsError
+
+# name -> (module, attribute, one-line help). A command's module (and the library behind it) is imported
+# only when that command runs or shows its own --help, so start-up stays fast.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": (
+        "homeops.cli.template_cmds",
+        "init_command",
+        "Create a new homelab repository from the template.",
+    ),
+    "configure": (
+        "homeops.cli.template_cmds",
+        "configure_command",
+        "Render templates from bootstrap/config.yaml.",
+    ),
+    "new": ("homeops.cli.template_cmds", "new_group", "Scaffold new parts of the repository."),
+    "kustomize": (
+        "homeops.cli.kustomize_cmd",
+        "kustomize_command",
+        "Build DIR like `kubectl kustomize DIR`.",
+    ),
+    "get": ("homeops.cli.flux_cmds", "get_command", "List Kustomizations, HelmReleases or sources."),
+    "build": ("homeops.cli.flux_cmds", "build_group", "Build what Flux will apply (ks, hr, all)."),
+    "placeholders": ("homeops.cli.placeholders_cmd", "placeholders_command", "List every Flux placeholder."),
+    "validate": (
+        "homeops.cli.validate_cmds",
+        "validate_command",
+        "Check schemas, contracts and dependencies.",
+    ),
+    "rules": ("homeops.cli.validate_cmds", "rules_command", "List the rules, or explain one."),
+    "graph": ("homeops.cli.validate_cmds", "graph_command", "The dependsOn, parent and source graph."),
+    "plan": ("homeops.cli.validate_cmds", "plan_command", "The apply waves in dependency order."),
+    "diff": ("homeops.cli.diff_cmd", "diff_command", "Show what Flux would change between two refs."),
+    "status": ("homeops.cli.live_cmds", "status_command", "Compare the live cluster with the repository."),
+    "reconcile": ("homeops.cli.live_cmds", "reconcile_command", "Ask Flux to reconcile now."),
+    "cache": ("homeops.cli.cache_cmd", "cache_group", "Inspect or prune the persistent build cache."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use, from ``COMMANDS``."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return self.commands.get(cmd_name)
+        module, attr, _ = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        self.commands[cmd_name] = command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, "-V", "--version", prog_name="homeops")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 @click.pass_context
@@ -43,22 +97,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-
-
-cli.add_command(kustomize_command)
-cli.add_command(get_command)
-cli.add_command(build_group)
-cli.add_command(placeholders_command)
-cli.add_command(init_command)
-cli.add_command(configure_command)
-cli.add_command(new_group)
-cli.add_command(validate_command)
-cli.add_command(rules_command)
-cli.add_command(graph_command)
-cli.add_command(plan_command)
-cli.add_command(diff_command)
-cli.add_command(status_command)
-cli.add_command(reconcile_command)
 
 
 def main(argv: list[str] | None = None) -> None:

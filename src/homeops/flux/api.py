@@ -42,6 +42,8 @@ class RepoOptions:
     identities: tuple[str, ...] = ()
     config_file: Path | None = None  # default: .homeops.yaml at the repository root
     allow_network: bool | None = None  # fetch HTTPS remote resources; None: allowNetwork in .homeops.yaml
+    cache: bool = False  # use the persistent build cache (the CLI turns it on unless --no-cache)
+    cache_dir: Path | None = None  # default: $HOMEOPS_CACHE_DIR/build or ~/.cache/homeops/build
 
     def cluster_options(self) -> ClusterOptions:
         from homeops.validate.config import load_config
@@ -63,7 +65,17 @@ class RepoOptions:
             sources=config.sources,
             identities=identities,
             allow_network=config.allow_network if self.allow_network is None else self.allow_network,
+            cache_dir=self._cache_dir(),
         )
+
+    def _cache_dir(self) -> Path | None:
+        if not self.cache:
+            return None
+        if self.cache_dir is not None:
+            return self.cache_dir
+        from homeops.cache.store import default_cache_dir
+
+        return default_cache_dir()
 
 
 def _repo_relative(repo: Path, path: str, flag: str) -> str:

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from homeops.errors import HomeopsError, Location
 from homeops.findings import describe_object
@@ -42,6 +43,9 @@ from homeops.flux.sources import SourceSet, git_remote_urls, normalize_url
 from homeops.flux.varsub import is_substitution_disabled, merge_variables, substitute_object
 from homeops.kustomize.build import Builder
 from homeops.yaml.nodes import YMap
+
+if TYPE_CHECKING:
+    from homeops.cache.nodes import NodeCache, NodeResult
 
 __all__ = ["NAMESPACE_LABEL", "NAME_LABEL", "variable_uses"]
 
@@ -173,6 +177,8 @@ class ClusterOptions:
     identities: tuple[str, ...] = ()
     strict: bool = True
     allow_network: bool = False  # fetch HTTPS remote resources (--allow-network, allowNetwork:)
+    cache_dir: Path | None = None  # the persistent build cache (None: off, --no-cache)
+    cache_max_size: int = 512 * 1024 * 1024  # pruned least recently used first beyond this
 
 
 def _obj_location(obj: YMap, repo: Repository) -> Location:
@@ -198,6 +204,7 @@ class ClusterBuilder:
                 self.sources.add_object(FluxSource.from_obj(e.obj))
         self._bases: dict[tuple[str, str, str], str] = {}
         self.artifacts = ArtifactSources(repo.root, self.sources)
+        self.cache = _node_cache(options, self.builder)
 
     # -- roots ----------------------------------------------------------------------------------------
     def discover(self) -> Discovery:
@@ -402,6 +409,13 @@ class ClusterBuilder:
                 return
             kdir, node.source_dir = found_dir, self.repo.root
         node.kdir = kdir
+        cache, prekey = (self.cache, "") if builder is self.builder else (None, "")
+        decrypted = self.secrets.decrypted
+        if cache is not None:
+            prekey = cache.prekey(node, kdir, self._variables(node, done))
+            if self._restore(node, cache.lookup(prekey)):
+                return
+        notes, problems = len(node.notes), len(self.secrets.problems)
         reads: set[Path] = set()
         try:
             with builder.loader.tracking() as reads:
@@ -416,6 +430,30 @@ class ClusterBuilder:
             self._discover_offline(node, builder, kdir, done)
         finally:
             node.files = frozenset(self.repo.rel_file(str(p)) for p in reads)
+        # Decrypted SOPS values never reach the disk: such a build is not cached.
+        if cache is not None and node.status == "ok" and self.secrets.decrypted == decrypted:
+            from homeops.cache.nodes import NodeResult
+
+            result = NodeResult(
+                node.objects,
+                node.unresolved,
+                node.uses,
+                node.notes[notes:],
+                node.kustomization,
+                node.files,
+                self.secrets.problems[problems:],
+            )
+            cache.save(prekey, kdir, reads, result)
+
+    def _restore(self, node: KsNode, hit: NodeResult | None) -> bool:
+        """Take a cached build of ``node``; False when there is none."""
+        if hit is None:
+            return False
+        node.objects, node.unresolved, node.uses = hit.objects, hit.unresolved, hit.uses
+        node.notes.extend(hit.notes)
+        node.kustomization, node.files, node.status = hit.kustomization, hit.files, "ok"
+        self.secrets.problems.extend(hit.problems)
+        return True
 
     def _discover_offline(self, node: KsNode, builder: Builder, kdir: Path, done: list[KsNode]) -> None:
         """A build that failed offline on a remote resource: Flux, online, would apply the rest. Build it
@@ -524,4 +562,22 @@ def build_cluster(options: ClusterOptions) -> ClusterBuild:
 
 def _build(root: Path, options: ClusterOptions, builder: Builder) -> ClusterBuild:
     repo = Repository.load(root, parse=lambda path, rel: builder.loader.parsed(path))
-    return ClusterBuilder(repo, options, builder).build()
+    cb = ClusterBuilder(repo, options, builder)
+    result = cb.build()
+    if cb.cache is not None and cb.cache.store.written:
+        cb.cache.store.prune()
+    return result
+
+
+def _node_cache(options: ClusterOptions, builder: Builder) -> NodeCache | None:
+    """The build cache for ``options`` (none when off, or when remote resources are fetched: their
+    content is not part of the key)."""
+    from homeops.kustomize.remote import remote_of
+
+    if options.cache_dir is None or options.allow_network or remote_of(builder.loader) is not None:
+        return None
+    from homeops.cache.nodes import NodeCache, context_key
+    from homeops.cache.store import Store
+
+    context = context_key(builder.loader.root, strict=options.strict, identities=options.identities)
+    return NodeCache(Store(options.cache_dir, options.cache_max_size), context, builder.loader)

@@ -110,6 +110,7 @@ class SecretResolver:
         self.repo = repo
         self.identities = list(identities)
         self.problems: list[str] = []
+        self.decrypted = 0  # decryptions, and Secret lookups with a key: such builds are never cached
 
     def decrypt_if_possible(self, obj: YMap) -> tuple[YMap, bool]:
         """(the object with SOPS values decrypted, True) or (values masked as ``<encrypted>``, False)."""
@@ -117,7 +118,9 @@ class SecretResolver:
             return obj, True
         if self.identities:
             try:
-                return decrypt_document(obj, self.identities), True
+                plain = decrypt_document(obj, self.identities)
+                self.decrypted += 1
+                return plain, True
             except HomeopsError as exc:
                 self.problems.append(str(exc))
         return mask_encrypted(obj), False
@@ -161,6 +164,8 @@ class SecretResolver:
                 return self._external_secret_source(namespace, name, done, node)
             return None
         plain, _ = self.decrypt_if_possible(obj)
+        if kind == "Secret" and self.identities:
+            self.decrypted += 1  # may hold values decrypted when the tree built it
         values = variables_from_resource(plain)
         # Objects of the built tree were already passed through decrypt_if_possible: without the key they
         # hold placeholders and no longer look encrypted, so the placeholders are what tells.

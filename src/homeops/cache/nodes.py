@@ -1,0 +1,209 @@
+"""The build cache of Flux Kustomizations: one entry per build, addressed by the content of its inputs.
+
+A node's inputs are known in two steps. Before the build: its spec after the parents' patches and
+substitution, where it is defined, the directory built, the substitution variables it resolved, and the
+context (homeops version, repository root, working directory, strictness, decryption keys). Their hash is
+the *pre-key*. After a build, the files it read (``FileLoader.tracking``) and the directories whose listing
+can change it (the parent of every file read, the directory built, and its whole subtree when Flux
+generates the kustomization there) are recorded in a *manifest* under the pre-key. The entry itself is
+keyed by the pre-key plus the hash of every one of those files and listings as they are now: a changed,
+added or removed file gives another key, and a file that comes back to an earlier content finds its
+earlier entry again. Only successful builds are cached.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import hashlib
+import io
+import json
+import os
+import pickle
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from homeops import __version__
+from homeops.cache.store import Store
+from homeops.errors import HomeopsError
+from homeops.kustomize.files import FileLoader
+from homeops.kustomize.kustomization import KUSTOMIZATION_FILE_NAMES
+from homeops.yaml.nodes import Pos, YMap, YSeq, to_plain
+
+if TYPE_CHECKING:
+    from homeops.flux.cluster import KsNode
+
+_FORMAT = b"homeops-ks-cache-1"
+_ABSENT = b"\x00absent"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeResult:
+    """What a successful build of one node produced (restored on a hit)."""
+
+    objects: list[YMap]
+    unresolved: list[Any]
+    uses: list[Any]
+    notes: list[str]
+    kustomization: YMap | None
+    files: frozenset[str]
+    problems: list[str]  # decryption problems the build recorded
+
+
+def _reduce_pos(pos: Pos) -> tuple[type[Pos], tuple[str, int, int]]:
+    return Pos, (pos.file, pos.line, pos.column)
+
+
+def _make_map(items: dict[str, Any], pos: Pos | None, kpos: dict[str, Pos], empty: set[str] | None) -> YMap:
+    m = YMap(items, pos)
+    m.kpos = kpos
+    m.empty = empty
+    return m
+
+
+def _make_seq(items: list[Any], pos: Pos | None, ipos: list[Pos | None]) -> YSeq:
+    s = YSeq(items, pos)
+    s.ipos = ipos
+    return s
+
+
+def _reduce_map(m: YMap) -> tuple[Any, tuple[Any, ...]]:
+    return _make_map, (dict(m), m.pos, m.kpos, m.empty)
+
+
+def _reduce_seq(s: YSeq) -> tuple[Any, tuple[Any, ...]]:
+    return _make_seq, (list(s), s.pos, s.ipos)
+
+
+def _dumps(value: Any) -> bytes:
+    """Pickle ``value``; positions (tens of thousands per build) are stored as constructor arguments,
+    which load several times faster than the dataclass state protocol."""
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {
+        **copyreg.dispatch_table,
+        Pos: _reduce_pos,
+        YMap: _reduce_map,
+        YSeq: _reduce_seq,
+    }
+    pickler.dump(value)
+    return buf.getvalue()
+
+
+def _h(*parts: bytes) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    for p in parts:
+        h.update(len(p).to_bytes(8, "little"))
+        h.update(p)
+    return h.hexdigest()
+
+
+def context_key(root: Path, *, strict: bool, identities: Iterable[str], extra: str = "") -> bytes:
+    """What every node's build depends on besides its own inputs."""
+    ids = hashlib.blake2b("\n".join(identities).encode(), digest_size=16).hexdigest()
+    parts = [_FORMAT.decode(), __version__, sys.version, str(root), os.getcwd(), str(strict), ids, extra]
+    return "\n".join(parts).encode()
+
+
+class NodeCache:
+    """Looks up and stores node builds in a ``Store``; file and listing hashes are memoised per run."""
+
+    def __init__(self, store: Store, context: bytes, loader: FileLoader) -> None:
+        self.store = store
+        self.context = context
+        self.loader = loader
+        self._files: dict[str, bytes] = {}
+        self._dirs: dict[str, bytes] = {}
+        self.hits = 0
+        self.misses = 0
+
+    # -- keys -----------------------------------------------------------------------------------------
+    def prekey(self, node: KsNode, kdir: Path, variables: Any) -> str:
+        spec = json.dumps(to_plain(node.ks.obj), sort_keys=True, default=repr)
+        return _h(
+            self.context,
+            node.tree.encode(),
+            spec.encode(),
+            repr(node.defined_at).encode(),
+            str(kdir).encode(),
+            str(node.source_dir).encode(),
+            repr(variables).encode(),
+            "\n".join(node.notes).encode(),
+        )
+
+    def _file_digest(self, path: str) -> bytes:
+        found = self._files.get(path)
+        if found is None:
+            try:
+                data = self.loader.read_bytes(Path(path))
+                found = hashlib.blake2b(data, digest_size=16).digest()
+            except HomeopsError:
+                found = _ABSENT
+            self._files[path] = found
+        return found
+
+    def _dir_digest(self, path: str) -> bytes:
+        found = self._dirs.get(path)
+        if found is None:
+            try:
+                entries = sorted(os.scandir(path), key=lambda e: e.name)
+            except OSError:
+                found = _ABSENT
+            else:
+                parts = []
+                for e in entries:
+                    if e.is_symlink():
+                        try:
+                            kind = "l" + os.readlink(e.path)
+                        except OSError:
+                            kind = "l?"
+                    else:
+                        kind = "d" if e.is_dir() else "f"
+                    parts.append(f"{e.name}\0{kind}")
+                found = hashlib.blake2b("\n".join(parts).encode(), digest_size=16).digest()
+            self._dirs[path] = found
+        return found
+
+    def _key(self, prekey: str, files: list[str], dirs: list[str]) -> str:
+        parts = [prekey.encode()]
+        for f in files:
+            parts += [f.encode(), self._file_digest(f)]
+        for d in dirs:
+            parts += [d.encode(), self._dir_digest(d)]
+        return _h(*parts)
+
+    # -- lookup and store ---------------------------------------------------------------------------------
+    def lookup(self, prekey: str) -> NodeResult | None:
+        manifest = self.store.get("m" + prekey)
+        result: NodeResult | None = None
+        if manifest is not None:
+            try:
+                files, dirs = pickle.loads(manifest)
+                payload = self.store.get("e" + self._key(prekey, files, dirs))
+                if payload is not None:
+                    loaded = pickle.loads(payload)
+                    result = loaded if isinstance(loaded, NodeResult) else None
+            except Exception:  # a payload from another format: rebuilt
+                result = None
+        if result is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return result
+
+    def save(self, prekey: str, kdir: Path, reads: Iterable[Path], result: NodeResult) -> None:
+        files = sorted({str(p) for p in reads})
+        dirs = {str(kdir)} | {os.path.dirname(f) for f in files}
+        if not any(os.path.isfile(os.path.join(kdir, n)) for n in KUSTOMIZATION_FILE_NAMES):
+            for top, subdirs, _ in os.walk(kdir):
+                subdirs[:] = [d for d in subdirs if d != ".git"]
+                dirs.add(top)
+        ordered = sorted(dirs)
+        try:
+            payload = _dumps(result)
+        except Exception:  # an object that cannot be stored: not cached
+            return
+        self.store.put("e" + self._key(prekey, files, ordered), payload)
+        self.store.put("m" + prekey, pickle.dumps((files, ordered), protocol=pickle.HIGHEST_PROTOCOL))

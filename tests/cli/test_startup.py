@@ -1,0 +1,74 @@
+"""Start-up stays light: importing the CLI, --version and the top-level --help load no heavy dependency and
+no library package; each command still resolves and shows a complete --help of its own."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+
+from homeops.cli.main import COMMANDS, cli
+
+HEAVY = (
+    "pydantic",
+    "lightkube",
+    "jinja2",
+    "rich",
+    "jsonschema_rs",
+    "kubernetes_validate",
+    "yaml",
+    "cryptography",
+    "httpx2",
+    "importlib.metadata",
+    "homeops.flux",
+    "homeops.kustomize",
+    "homeops.validate",
+    "homeops.templating",
+    "homeops.scaffold",
+    "homeops.diff",
+    "homeops.live",
+    "homeops.schemas",
+)
+
+_PROBE = """
+import json, sys
+from homeops.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def _modules_after(*args: str) -> list[str]:
+    proc = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, check=True)
+    loaded: list[str] = json.loads(proc.stderr.strip().splitlines()[-1])
+    return loaded
+
+
+def _heavy(loaded: list[str]) -> list[str]:
+    return [m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+
+
+@pytest.mark.parametrize("args", [(), ("--version",), ("--help",)])
+def test_start_up_imports_nothing_heavy(args: tuple[str, ...]) -> None:
+    assert _heavy(_modules_after(*args)) == []
+
+
+def test_the_probe_sees_heavy_imports() -> None:
+    # the check can fail: a command that runs does import its library
+    assert "homeops.kustomize" in _heavy(_modules_after("kustomize", "--help"))
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_resolves_with_its_help(name: str) -> None:
+    ctx = click.Context(cli)
+    command = cli.get_command(ctx, name)
+    assert isinstance(command, click.Command)
+    assert command.help, f"{name} has no --help text"
+    help_text = command.get_help(click.Context(command, info_name=name, parent=ctx))
+    assert "Usage:" in help_text and "--help" in help_text
