@@ -45,7 +45,7 @@ conformance: $(STAMP)
 	$(BIN)/python scripts/conformance.py --corpus $(SHARED)/corpus --report conformance-report.md $(ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python scripts/bench.py --corpus $(SHARED)/corpus
+	$(BIN)/python scripts/bench.py --corpus $(SHARED)/corpus $(ARGS)
 
 oracle-goldens: $(STAMP)
 	$(BIN)/python scripts/regen_goldens.py

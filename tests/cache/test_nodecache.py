@@ -183,3 +183,21 @@ def test_prune_is_least_recently_used(tmp_path: Path) -> None:
         True,
     ]
     assert store.info().entries == 2
+
+
+def test_a_copy_elsewhere_hits_with_its_own_positions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # diff builds its base in a temporary checkout: entries do not depend on where the repository is
+    first = checkout("substitution", tmp_path / "a")
+    second = checkout("substitution", tmp_path / "b")
+    cache = tmp_path / "cache"
+    monkeypatch.chdir(tmp_path / "a")
+    cold_second = _snapshot(_build(second, None))
+    _build(first, cache)
+    hits = _count_hits(monkeypatch)
+    warm_second = _build(second, cache)
+    assert hits and all(hits)
+    assert _snapshot(warm_second) == cold_second
+    files = {o.pos.file for n in warm_second.nodes for o in n.objects if o.pos is not None}
+    assert files and all(f.startswith(str(second)) for f in files), files

@@ -9,6 +9,10 @@ generates the kustomization there) are recorded in a *manifest* under the pre-ke
 keyed by the pre-key plus the hash of every one of those files and listings as they are now: a changed,
 added or removed file gives another key, and a file that comes back to an earlier content finds its
 earlier entry again. Only successful builds are cached.
+
+Nothing in a key depends on where the repository is: paths are taken relative to its root, and positions
+in a stored build are stored relative to it and restored under the current root. A checkout of another ref
+(``diff``'s base) therefore finds the entries of every node whose inputs it shares with the work tree.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from homeops.yaml.nodes import Pos, YMap, YSeq, to_plain
 if TYPE_CHECKING:
     from homeops.flux.cluster import KsNode
 
-_FORMAT = b"homeops-ks-cache-1"
+_FORMAT = b"homeops-ks-cache-2"
 _ABSENT = b"\x00absent"
 
 
@@ -52,8 +56,31 @@ class NodeResult:
     problems: list[str]  # decryption problems the build recorded
 
 
-def _reduce_pos(pos: Pos) -> tuple[type[Pos], tuple[str, int, int]]:
-    return Pos, (pos.file, pos.line, pos.column)
+def _rel_pos(file: str, line: int, column: int) -> Pos:
+    """A position stored relative to the repository root (``_Unpickler`` puts the root back)."""
+    return Pos(file, line, column)
+
+
+class _Unpickler(pickle.Unpickler):
+    """Loads an entry, placing root-relative positions under ``prefix`` (how this run shows the root)."""
+
+    def __init__(self, data: bytes, prefix: str) -> None:
+        super().__init__(io.BytesIO(data))
+        self._prefix = prefix
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == __name__ and name == "_rel_pos":
+            prefix = self._prefix
+
+            def make(file: str, line: int, column: int) -> Pos:
+                return Pos(prefix + file, line, column)
+
+            return make
+        return super().find_class(module, name)
+
+
+def _loads(data: bytes, prefix: str) -> Any:
+    return _Unpickler(data, prefix).load()
 
 
 def _make_map(items: dict[str, Any], pos: Pos | None, kpos: dict[str, Pos], empty: set[str] | None) -> YMap:
@@ -77,14 +104,21 @@ def _reduce_seq(s: YSeq) -> tuple[Any, tuple[Any, ...]]:
     return _make_seq, (list(s), s.pos, s.ipos)
 
 
-def _dumps(value: Any) -> bytes:
+def _dumps(value: Any, prefix: str) -> bytes:
     """Pickle ``value``; positions (tens of thousands per build) are stored as constructor arguments,
-    which load several times faster than the dataclass state protocol."""
+    which load several times faster than the dataclass state protocol, relative to the root when they
+    lie under it (``prefix`` is how this run shows the root)."""
+
+    def reduce_pos(pos: Pos) -> tuple[Any, tuple[str, int, int]]:
+        if pos.file.startswith(prefix) and not os.path.isabs(pos.file[len(prefix) :]):
+            return _rel_pos, (pos.file[len(prefix) :], pos.line, pos.column)
+        return Pos, (pos.file, pos.line, pos.column)
+
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = {
         **copyreg.dispatch_table,
-        Pos: _reduce_pos,
+        Pos: reduce_pos,
         YMap: _reduce_map,
         YSeq: _reduce_seq,
     }
@@ -100,10 +134,10 @@ def _h(*parts: bytes) -> str:
     return h.hexdigest()
 
 
-def context_key(root: Path, *, strict: bool, identities: Iterable[str], extra: str = "") -> bytes:
-    """What every node's build depends on besides its own inputs."""
+def context_key(*, strict: bool, identities: Iterable[str], extra: str = "") -> bytes:
+    """What every node's build depends on besides its own inputs (not where the repository is)."""
     ids = hashlib.blake2b("\n".join(identities).encode(), digest_size=16).hexdigest()
-    parts = [_FORMAT.decode(), __version__, sys.version, str(root), os.getcwd(), str(strict), ids, extra]
+    parts = [_FORMAT.decode(), __version__, sys.version, str(strict), ids, extra]
     return "\n".join(parts).encode()
 
 
@@ -114,6 +148,9 @@ class NodeCache:
         self.store = store
         self.context = context
         self.loader = loader
+        self.root = str(loader.root)
+        shown = loader.display(loader.root)
+        self.prefix = "" if shown == "." else shown.rstrip("/") + "/"  # positions under the root start so
         self._files: dict[str, bytes] = {}
         self._dirs: dict[str, bytes] = {}
         self.hits = 0
@@ -127,11 +164,22 @@ class NodeCache:
             node.tree.encode(),
             spec.encode(),
             repr(node.defined_at).encode(),
-            str(kdir).encode(),
-            str(node.source_dir).encode(),
+            self._rel(str(kdir)).encode(),
+            self._rel(str(node.source_dir)).encode(),
             repr(variables).encode(),
             "\n".join(node.notes).encode(),
         )
+
+    def _rel(self, path: str) -> str:
+        """``path`` relative to the root (``.`` for the root itself); other paths unchanged."""
+        if path == self.root:
+            return "."
+        if path.startswith(self.root + os.sep):
+            return path[len(self.root) + 1 :]
+        return path
+
+    def _abs(self, rel: str) -> str:
+        return rel if os.path.isabs(rel) else os.path.normpath(os.path.join(self.root, rel))
 
     def _file_digest(self, path: str) -> bytes:
         found = self._files.get(path)
@@ -167,11 +215,12 @@ class NodeCache:
         return found
 
     def _key(self, prekey: str, files: list[str], dirs: list[str]) -> str:
+        """``files`` and ``dirs`` are relative to the root (or absolute when outside it)."""
         parts = [prekey.encode()]
         for f in files:
-            parts += [f.encode(), self._file_digest(f)]
+            parts += [f.encode(), self._file_digest(self._abs(f))]
         for d in dirs:
-            parts += [d.encode(), self._dir_digest(d)]
+            parts += [d.encode(), self._dir_digest(self._abs(d))]
         return _h(*parts)
 
     # -- lookup and store ---------------------------------------------------------------------------------
@@ -183,7 +232,7 @@ class NodeCache:
                 files, dirs = pickle.loads(manifest)
                 payload = self.store.get("e" + self._key(prekey, files, dirs))
                 if payload is not None:
-                    loaded = pickle.loads(payload)
+                    loaded = _loads(payload, self.prefix)
                     result = loaded if isinstance(loaded, NodeResult) else None
             except Exception:  # a payload from another format: rebuilt
                 result = None
@@ -194,15 +243,16 @@ class NodeCache:
         return result
 
     def save(self, prekey: str, kdir: Path, reads: Iterable[Path], result: NodeResult) -> None:
-        files = sorted({str(p) for p in reads})
-        dirs = {str(kdir)} | {os.path.dirname(f) for f in files}
+        absolute = {str(p) for p in reads}
+        dirs = {str(kdir)} | {os.path.dirname(f) for f in absolute}
         if not any(os.path.isfile(os.path.join(kdir, n)) for n in KUSTOMIZATION_FILE_NAMES):
             for top, subdirs, _ in os.walk(kdir):
                 subdirs[:] = [d for d in subdirs if d != ".git"]
                 dirs.add(top)
-        ordered = sorted(dirs)
+        files = sorted(self._rel(f) for f in absolute)
+        ordered = sorted(self._rel(d) for d in dirs)
         try:
-            payload = _dumps(result)
+            payload = _dumps(result, self.prefix)
         except Exception:  # an object that cannot be stored: not cached
             return
         self.store.put("e" + self._key(prekey, files, ordered), payload)

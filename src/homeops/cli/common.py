@@ -7,12 +7,14 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
-from rich.console import Console
 
 from homeops.flux.api import RepoOptions
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,6 +101,8 @@ def _repo_options(func: F, root_names: tuple[str, ...], network: bool = True) ->
 
 def console(stderr: bool = False) -> Console:
     """A rich console: the terminal's width on a terminal, a wide fixed width in pipes and files."""
+    from rich.console import Console
+
     probe = Console(stderr=stderr)
     return probe if probe.is_terminal else Console(stderr=stderr, width=200)
 

@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import Progress
-from rich.table import Table
 
 import yaml
 from homeops.cli.common import console, print_json, repo_options, repo_options_with_path
@@ -64,6 +62,8 @@ def get_command(
 
 
 def _table(kind: str, rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
     out_console = console()
     table = Table(box=None, pad_edge=False)
     if kind == "ks":
@@ -199,6 +199,8 @@ def build_all_command(output_dir: Path | None, show_secrets: bool, repo: RepoOpt
     err_console = console(stderr=True)
     options = BuildAllOptions(output_dir, show_secrets, repo)
     if err_console.is_terminal:
+        from rich.progress import Progress
+
         with Progress(console=err_console, transient=True) as progress:
             task = progress.add_task("building", total=None)
 
@@ -208,6 +210,8 @@ def build_all_command(output_dir: Path | None, show_secrets: bool, repo: RepoOpt
             result = build_all(options, tick)
     else:
         result = build_all(options)
+    from rich.table import Table
+
     totals = result.summary["totals"]
     table = Table(title="homeops build all", box=None)
     for col in ("NAMESPACE", "NAME", "STATUS", "OBJECTS", "UNRESOLVED", "MESSAGE"):

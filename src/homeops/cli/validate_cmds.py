@@ -47,9 +47,16 @@ from homeops.validate.report import FORMATS, render
     type=click.Path(path_type=Path, dir_okay=False),
     help="Config file (default: .homeops.yaml).",
 )
+@click.option(
+    "--base",
+    metavar="REF",
+    help="Report only what the change from git REF to the work tree reaches: the Kustomizations it"
+    " changes and those that depend on them (dependsOn, substitution sources, Secrets and ConfigMaps).",
+)
 @repo_options_own_network
 def validate_command(
     output: str | None,
+    base: str | None,
     kubernetes_version: str | None,
     schema_locations: tuple[str, ...],
     allow_network: bool | None,
@@ -68,6 +75,7 @@ def validate_command(
       homeops validate
       homeops validate -o sarif > homeops.sarif
       homeops validate --schema-location ../schemas/crds-catalog --select HO102 --select HO104
+      homeops validate --base origin/main   # only what this branch changes, and what depends on it
     """
     fmt = output or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     result = validate(
@@ -82,6 +90,8 @@ def validate_command(
             allow_network=allow_network,
             select=select,
             age_key=repo.age_key,
+            base=base,
+            cache=repo.cache,
         )
     )
     sys.stdout.write(render(result, fmt))

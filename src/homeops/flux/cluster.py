@@ -579,5 +579,5 @@ def _node_cache(options: ClusterOptions, builder: Builder) -> NodeCache | None:
     from homeops.cache.nodes import NodeCache, context_key
     from homeops.cache.store import Store
 
-    context = context_key(builder.loader.root, strict=options.strict, identities=options.identities)
+    context = context_key(strict=options.strict, identities=options.identities)
     return NodeCache(Store(options.cache_dir, options.cache_max_size), context, builder.loader)

@@ -124,6 +124,26 @@ def _holds(k: Candidate, rel_file: str) -> bool:
     return False
 
 
+def _held_by(everything: list[Candidate]) -> dict[tuple[str, int], list[Candidate]]:
+    """For each candidate, the others whose directories hold its file (``_holds``), in ``everything``
+    order; literal directories are looked up by the file's ancestors, globs are matched one by one."""
+    by_dir: dict[str, list[int]] = {}
+    globbed: list[int] = []
+    for i, k in enumerate(everything):
+        for d in k.dirs:
+            if "*" in d:
+                globbed.append(i)
+            else:
+                by_dir.setdefault("" if d in ("", ".") else d.rstrip("/"), []).append(i)
+    out: dict[tuple[str, int], list[Candidate]] = {}
+    for c in everything:
+        found = {i for a in ["", *_ancestors(c.file)] for i in by_dir.get(a, ())}
+        found.update(by_dir.get(c.file, ()))
+        found.update(i for i in globbed if _holds(everything[i], c.file))
+        out[c.key] = [everything[i] for i in sorted(found) if everything[i] is not c]
+    return out
+
+
 def _group(rel_dir: str) -> str:
     parts = [p for p in rel_dir.split("/") if p]
     if parts and parts[-1] == "flux-system":
@@ -232,7 +252,7 @@ def discover(
     for c in implied:
         c.dirs, c.base = _dirs_of(repo, c, sources, source_root)
     everything = [*synthetic, *implied, *entries]
-    held_by = {c.key: [k for k in everything if k is not c and _holds(k, c.file)] for c in everything}
+    held_by = _held_by(everything)
     pool = everything
     notes: list[str] = []
     if selected:

@@ -7,6 +7,7 @@ v5.7.1's transformer of the same name, including its special cases.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from homeops.errors import BuildError
@@ -15,7 +16,7 @@ from homeops.kustomize.fieldpath import CreateKind
 from homeops.kustomize.images import apply_images
 from homeops.kustomize.kyamlpath import go_text
 from homeops.kustomize.labels import apply_common_annotations, apply_common_labels, apply_labels
-from homeops.kustomize.resource import ResMap, Resource
+from homeops.kustomize.resource import ResId, ResMap, Resource
 from homeops.kustomize.tconfig import gvk_string, is_selected
 from homeops.kustomize.txcommon import (
     NodeKindError,
@@ -60,10 +61,13 @@ def apply_namespace(resmap: ResMap, value: Any, ctx: KContext) -> None:
     def setter(_current: Any) -> Any:
         return namespace
 
+    # How many resources hold each identity; only the resource being transformed changes its own.
+    held = Counter(_same_object_key(r.cur_id()) for r in resmap)
     for res in resmap:
         if not res.obj:
             continue
         before = res.cur_id()
+        held[_same_object_key(before)] -= 1
         specs = [
             fs
             for fs in ctx.tconfig.namespace
@@ -84,12 +88,18 @@ def apply_namespace(resmap: ResMap, value: Any, ctx: KContext) -> None:
             apply_spec(res, fs, setter, CreateKind.SCALAR, where)
         record_rename(res, before)  # a v1 Namespace renamed to the namespace
         cur = res.cur_id()
-        matches = [r for r in resmap if r.cur_id().same_object(cur)]
-        if len(matches) != 1:
+        held[_same_object_key(cur)] += 1
+        if held[_same_object_key(cur)] != 1:
+            matches = [r for r in resmap if r.cur_id().same_object(cur)]
             raise BuildError(
                 f"namespace transformation produces ID conflict: {[str(r.cur_id()) for r in matches]}",
                 location=where,
             )
+
+
+def _same_object_key(rid: ResId) -> tuple[str, str, str, str, str]:
+    """What ``ResId.same_object`` compares."""
+    return rid.group, rid.version, rid.kind, rid.name, rid.effective_namespace
 
 
 def _set_default_subjects(res: Resource, namespace: str, where: Any) -> None:

@@ -35,6 +35,8 @@ class ValidateOptions:
     allow_network: bool | None = None
     select: tuple[str, ...] = ()
     age_key: Path | None = None
+    base: str | None = None  # report only what the change from this git ref reaches (validate --base)
+    cache: bool = False  # use the persistent build cache (the CLI turns it on unless --no-cache)
 
 
 @dataclass
@@ -122,22 +124,25 @@ def validate(options: ValidateOptions) -> ValidateResult:
         age_key=options.age_key,
         config_file=options.config_file,
         allow_network=config.allow_network,
+        cache=options.cache,
     )
-    cluster = build_cluster(repo_options.cluster_options())
+    cluster_options = repo_options.cluster_options()
+    cluster = build_cluster(cluster_options)
     build_seconds = time.perf_counter() - started
     ctx = ValidateContext(cluster, config)
     raw: list[Finding] = []
     for rule in rules:
         raw.extend(rule.check(ctx))
     findings, suppressed = postprocess(raw, config, root)
-    return ValidateResult(
-        findings,
-        rules,
-        suppressed,
-        time.perf_counter() - started,
-        root,
-        {"build_seconds": round(build_seconds, 3), "kustomizations": len(cluster.nodes)},
-    )
+    extra: dict[str, Any] = {"build_seconds": round(build_seconds, 3), "kustomizations": len(cluster.nodes)}
+    if options.base is not None:
+        from homeops.validate.changed import scope
+
+        reach = scope(cluster_options, cluster, options.base)
+        kept = [f for f in findings if reach.keeps(f)]
+        extra["base"] = {**reach.to_json(), "findings_outside": len(findings) - len(kept)}
+        findings = kept
+    return ValidateResult(findings, rules, suppressed, time.perf_counter() - started, root, extra)
 
 
 def postprocess(findings: list[Finding], config: ValidateConfig, root: Path) -> tuple[list[Finding], int]:

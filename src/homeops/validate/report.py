@@ -44,6 +44,12 @@ def text(result: ValidateResult) -> str:
         f"on {s.get('kustomizations', 0)} Kustomizations in {s['seconds']:.2f}s"
         + (f"; {s['suppressed']} suppressed" if s["suppressed"] else "")
     )
+    base = s.get("base")
+    if isinstance(base, dict):
+        lines.append(
+            f"--base {base['ref']}: {len(base['changed'])} Kustomization(s) changed, {len(base['affected'])}"
+            f" reached with what depends on them; {base['findings_outside']} finding(s) outside not shown"
+        )
     return "\n".join(lines) + "\n"
 
 
