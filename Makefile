@@ -23,9 +23,6 @@ run: $(STAMP)
 	@$(BIN)/homeops --version
 	@test -f $(EXAMPLE)/bootstrap/config.yaml || $(BIN)/homeops init $(EXAMPLE) --example
 	$(BIN)/homeops configure --repo $(EXAMPLE)
-	@# as `task configure` does: SOPS-encrypt the rendered *.sops.yaml that are still in clear text
-	@cd $(EXAMPLE) && for f in $$(grep -L -r --include='*.sops.yaml' 'ENC\[AES256_GCM' kubernetes); do \
-	  echo "sops --encrypt --in-place $$f"; $(abspath $(BIN))/sops --encrypt --in-place "$$f" || exit 1; done
 	$(BIN)/homeops build all --repo $(EXAMPLE) --age-key $(EXAMPLE)/age.key --output-dir build/example-output
 	$(BIN)/homeops placeholders --repo $(EXAMPLE) --age-key $(EXAMPLE)/age.key --check
 	$(BIN)/homeops validate --repo $(EXAMPLE) --age-key $(EXAMPLE)/age.key

@@ -182,7 +182,8 @@ def test_build_ks_failed_and_external_exit_1(cli: Cli, tmp_path: Path) -> None:
     assert (code, out) == (1, "")
     assert err == (
         "error: Kustomization/flux-system/missing: "
-        "path './kubernetes/apps/missing/app' not found in the source (expected a directory)\n"
+        "kubernetes/apps/missing/ks.yaml:2:1: path './kubernetes/apps/missing/app'"
+        " not found in the source (expected a directory)\n"
     )
     code, _, err = cli(repo, "build", "ks", "upstream-crds")
     assert code == 1 and "is another repository (this one is github.com/example/home-ops); not fetched" in err

@@ -18,6 +18,7 @@ from homeops.sops import (
     SopsError,
     age_decrypt,
     decrypt_document,
+    decrypt_documents,
     identity_recipient,
     is_sops_encrypted,
     load_age_identities,
@@ -148,6 +149,30 @@ def test_tampered_clear_value_fails_the_mac(tmp_path: Path, key: tuple[str, str]
     doc2["stringData"]["hosts"].reverse()
     with pytest.raises(SopsError, match="MAC mismatch"):
         decrypt_document(doc2, [identity])
+
+
+@needs_sops
+def test_real_sops_multi_document_comments_and_times(tmp_path: Path, key: tuple[str, str]) -> None:
+    """sops computes one MAC over every document, writes an encrypted comment inside a list as a list item
+    (type comment) and encrypts timestamps as type time."""
+    identity, recipient = key
+    assert SOPS is not None
+    src = tmp_path / "multi.yaml"
+    src.write_text("a:\n  - x\n  # note\n  - 2024-05-01\n---\nb: 2\n")
+    env = {**os.environ, "SOPS_DISABLE_VERSION_CHECK": "1"}
+    out = subprocess.run(
+        [SOPS, "--encrypt", "--age", recipient, str(src)], check=True, capture_output=True, env=env
+    )
+    text = out.stdout.decode()
+    assert "type:comment]" in text and "type:time]" in text
+    docs = load_documents(out.stdout, "multi.sops.yaml")
+    plain = decrypt_documents(docs, [identity])
+    assert plain[0]["a"] == ["x", "2024-05-01T00:00:00Z"] and plain[1] == {"b": 2}
+    with pytest.raises(SopsError, match="MAC mismatch"):
+        decrypt_document(docs[0], [identity])  # one document alone does not carry the file's MAC
+    docs[1]["b"] = docs[0]["a"][0]
+    with pytest.raises(SopsError):
+        decrypt_documents(docs, [identity])
 
 
 @needs_sops

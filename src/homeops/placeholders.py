@@ -18,6 +18,7 @@ from typing import Any
 
 from homeops.errors import UsageError
 from homeops.flux.cluster import ClusterBuild, ClusterOptions, build_cluster
+from homeops.flux.masking import cluster_masker
 from homeops.flux.repository import git_root
 from homeops.flux.secrets import external_secret_target
 from homeops.sops import is_sops_encrypted
@@ -178,10 +179,11 @@ def inventory(options: PlaceholderOptions) -> PlaceholderResult:
     if not root.is_dir():
         raise UsageError(f"repository {root} is not a directory")
     cluster = build_cluster(ClusterOptions(repo=root, identities=options.identities))
+    mask = cluster_masker(cluster, options.identities)  # a default may spell out a secret value
     uses: dict[str, list[Use]] = {}
     for node in cluster.nodes:
         for u in node.uses:
-            use = Use(u.file, u.line, u.column, u.default)
+            use = Use(u.file, u.line, u.column, None if u.default is None else mask.text(u.default))
             if use not in uses.setdefault(u.variable, []):
                 uses[u.variable].append(use)
     defs = _definitions(cluster)
@@ -190,7 +192,7 @@ def inventory(options: PlaceholderOptions) -> PlaceholderResult:
     rows, outside = _guide_rows(guide_text)
     placeholders = []
     for name in sorted(set(uses) | set(defs)):
-        p = Placeholder(name, uses.get(name, []), defs.get(name, []), rows.get(name, ""))
+        p = Placeholder(name, uses.get(name, []), defs.get(name, []), mask.text(rows.get(name, "")))
         p.documented = bool(p.description) or re.search(rf"\b{re.escape(name)}\b", outside) is not None
         placeholders.append(p)
     result = PlaceholderResult(root, placeholders, guide if guide.is_file() else None)

@@ -313,7 +313,8 @@ def test_build_all_writes_every_node_and_the_summary(tmp_path: Path) -> None:
         "summary.json",
     ]
     assert (out / "flux-system" / "missing.err").read_text() == (
-        "path './kubernetes/apps/missing/app' not found in the source (expected a directory)\n"
+        "kubernetes/apps/missing/ks.yaml:2:1: path './kubernetes/apps/missing/app'"
+        " not found in the source (expected a directory)\n"
     )
     assert "name: ok\n" in (out / "default" / "ok.yaml").read_text()
     summary = json.loads((out / "summary.json").read_text())
@@ -337,7 +338,8 @@ def test_build_all_writes_every_node_and_the_summary(tmp_path: Path) -> None:
         "line": 2,
         "objects": 0,
         "unresolved": [],
-        "error": "path './kubernetes/apps/missing/app' not found in the source (expected a directory)",
+        "error": "kubernetes/apps/missing/ks.yaml:2:1: path './kubernetes/apps/missing/app'"
+        " not found in the source (expected a directory)",
         "output": "flux-system/missing",
     }
     assert summary["totals"] == {

@@ -18,7 +18,8 @@ def test_external_missing_and_ok(tmp_path: Path) -> None:
             "flux-system",
             "missing",
             "failed",
-            "path './kubernetes/apps/missing/app' not found in the source (expected a directory)",
+            "kubernetes/apps/missing/ks.yaml:2:1: path './kubernetes/apps/missing/app'"
+            " not found in the source (expected a directory)",
         ),
         (
             "flux-system",

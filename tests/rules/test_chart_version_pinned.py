@@ -53,6 +53,9 @@ GOOD = [
     ("pre-release", hr(SPEC + "      version: 1.0.0-rc.1\n")),
     ("chartRef to a pinned tag", {F: hr(CHARTREF)[F] + OCI.format(ref="tag: 4.1.2")}),
     ("chartRef to a digest", {F: hr(CHARTREF)[F] + OCI.format(ref="digest: sha256:abc")}),
+    # source-controller ignores version for charts of a GitRepository or Bucket: the revision pins them
+    ("local chart of a GitRepository", hr(SPEC.replace("HelmRepository", "GitRepository"))),
+    ("chart of a Bucket", hr(SPEC.replace("HelmRepository", "Bucket"))),
 ]
 
 

@@ -20,7 +20,9 @@ def load(path: Path) -> list[dict[str, Any]]:
 
 
 def built(repo: Path, ks: str) -> list[dict[str, Any]]:
-    build = build_cluster(ClusterOptions(repo=repo))
+    key = (repo / "age.key").read_text().splitlines()
+    identities = tuple(line for line in key if line.startswith("AGE-"))
+    build = build_cluster(ClusterOptions(repo=repo, identities=identities))
     assert [(n.ref, n.error) for n in build.nodes if n.status != "ok"] == []
     assert [u for n in build.nodes for u in n.unresolved] == []
     (node,) = build.find(ks)

@@ -44,6 +44,8 @@ def test_json_shape_is_fixed(chain_repo: Path) -> None:
         "line",
         "column",
         "object",
+        "field",
+        "hint",
     }
     assert data["findings"][0]["rule"] == "depends-on-exists"
     assert data["summary"]["errors"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import click
@@ -44,6 +45,12 @@ from homeops.flux.api import RepoOptions
     " no Flux Kustomization reads.",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are differences.")
+@click.option(
+    "--no-helm",
+    is_flag=True,
+    help="Do not render the HelmReleases' charts (by default both sides render them from the chart store"
+    " that `homeops charts pull` fills, and the rendered objects are compared).",
+)
 @repo_options
 def diff_command(
     target: str,
@@ -56,6 +63,7 @@ def diff_command(
     limit_bytes: int,
     files_only: bool,
     exit_zero: bool,
+    no_helm: bool,
     repo: RepoOptions,
 ) -> int:
     """Show what Flux would change: build --base and the head offline, and diff every object.
@@ -88,7 +96,7 @@ def diff_command(
         namespace=namespace,
         strip_attrs=tuple(s.strip() for s in strip_attrs.split(",") if s.strip()),
         files_only=files_only,
-        repo=repo,
+        repo=dataclasses.replace(repo, helm=not no_helm and not files_only),
     )
     result = diff(options)
     if output == "json":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import click
 
 import yaml
 from homeops.cli.common import console, print_json, repo_options, repo_options_with_path
+from homeops.errors import HomeopsError
 from homeops.flux.api import (
     BuildAllOptions,
     BuildHrOptions,
@@ -150,31 +152,87 @@ def build_ks_command(
     "--show-secrets", is_flag=True, help="Print values that came from Secrets instead of masking them."
 )
 @click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@click.option(
+    "--render",
+    is_flag=True,
+    help="Also render the chart through Helm v4 as helm-controller does (post-renderers, commonMetadata,"
+    " origin labels, CRDs per install.crds), from the chart store that `homeops charts pull` fills.",
+)
 @repo_options
 def build_hr_command(
     name: str,
     namespace: str | None,
     show_secrets: bool,
     output: str,
+    render: bool,
     repo: RepoOptions,
 ) -> int:
     """Print HelmRelease NAME as Flux applies it, and the values helm-controller hands to the chart.
 
     Values are merged as helm-controller merges them: valuesFrom in order (targetPath with Helm's --set
-    syntax), then inline values.
+    syntax), then inline values. With --render, the objects the chart renders follow (Secret values
+    masked unless --show-secrets); a chart that is not in the store, or that fails to render, is an error
+    that says why.
 
     \b
     Examples:
       homeops build hr romm -n games
+      homeops build hr romm -n games --render
     """
+    if render:
+        repo = dataclasses.replace(repo, helm=True, only_releases=((namespace, name),))
     result = build_hr(BuildHrOptions(name, namespace, show_secrets, repo))
+    rendered = _render_of(result) if render else None
     if output == "json":
-        print_json(result.to_json())
+        data = result.to_json()
+        if rendered is not None:
+            data["render"] = rendered.to_json()
+            from homeops.yaml.nodes import to_plain
+
+            data["rendered"] = [to_plain(o) for o in _masked(result, rendered, show_secrets, repo)]
+        print_json(data)
     else:
         sys.stdout.write(result.to_yaml())
+        if rendered is not None and rendered.status == "rendered":
+            from homeops.yaml.emitter import dump_documents
+
+            sys.stdout.write(
+                f"---\n# Rendered by Helm: chart {rendered.chart} ({rendered.result.chart_version})\n"
+            )
+            sys.stdout.write(dump_documents(_masked(result, rendered, show_secrets, repo)))
     for p in result.values.problems:
         click.echo(f"{p.location or ''}: {p.message}", err=True)
+    if rendered is not None:
+        for problem in rendered.result.problems if rendered.result is not None else ():
+            click.echo(f"{problem}", err=True)
+        if rendered.status != "rendered":
+            click.echo(
+                f"error: {rendered.ref} not rendered ({rendered.status}): {rendered.message}", err=True
+            )
+            return 1
     return 0 if result.values.ok else 1
+
+
+def _render_of(result: Any) -> Any:
+    renders = result.cluster.helm
+    found = [r for r in renders.releases if r.item is result.item] if renders is not None else []
+    if not found:
+        raise HomeopsError(f"HelmRelease {result.item.hr.name} was not rendered")
+    return found[0]
+
+
+def _identities(repo: RepoOptions) -> tuple[str, ...]:
+    """The age identities the build used (to mask what SOPS files hold)."""
+    from homeops.sops import load_age_identities
+
+    return tuple(repo.identities) or tuple(load_age_identities(key_file=repo.age_key))
+
+
+def _masked(result: Any, rendered: Any, show_secrets: bool, repo: RepoOptions) -> list[Any]:
+    from homeops.helm.output import masker
+
+    mask = masker(result.cluster, show_secrets, _identities(repo))
+    return [mask(o) for o in rendered.objects]
 
 
 @build_group.command("all")
@@ -185,11 +243,18 @@ def build_hr_command(
     help="Write OUT/<namespace>/<name>.yaml (or .err) and OUT/summary.json.",
 )
 @click.option("--show-secrets", is_flag=True, help="Write Secret values instead of masking them.")
+@click.option(
+    "--helm",
+    is_flag=True,
+    help="Also render every HelmRelease's chart from the chart store (`homeops charts pull` fills it);"
+    " with --output-dir, writes OUT/helm/<namespace>/<name>.yaml (or .err) and OUT/helm/summary.json.",
+)
 @repo_options_with_path
-def build_all_command(output_dir: Path | None, show_secrets: bool, repo: RepoOptions) -> int:
+def build_all_command(output_dir: Path | None, show_secrets: bool, helm: bool, repo: RepoOptions) -> int:
     """Build every Flux Kustomization of the tree; one failure never stops the others.
 
-    Prints a summary table; exits 1 if any Kustomization failed.
+    Prints a summary table; exits 1 if any Kustomization failed (with --helm, also if a HelmRelease
+    failed to render; a chart that is not in the store is listed, not a failure).
 
     \b
     Examples:
@@ -197,6 +262,8 @@ def build_all_command(output_dir: Path | None, show_secrets: bool, repo: RepoOpt
       homeops build all --output-dir /tmp/cluster
     """
     err_console = console(stderr=True)
+    if helm:
+        repo = dataclasses.replace(repo, helm=True)
     options = BuildAllOptions(output_dir, show_secrets, repo)
     if err_console.is_terminal:
         from rich.progress import Progress
@@ -230,4 +297,16 @@ def build_all_command(output_dir: Path | None, show_secrets: bool, repo: RepoOpt
         f"{totals['external']} external; {totals['objects']} objects; "
         f"{totals['unresolved']} unresolved variable uses; {totals['not_applied']} not applied"
     )
-    return 1 if result.failed else 0
+    renders = result.cluster.helm
+    if renders is None:
+        return 1 if result.failed else 0
+    for r in renders.releases:
+        if r.status != "rendered":
+            out.print(f"  {r.ref}: {r.status}: {r.message}", markup=False, highlight=False)
+    out.print(renders.describe(), markup=False, highlight=False)
+    if output_dir is not None:
+        from homeops.helm.output import masker, write_renders
+
+        write_renders(renders, output_dir, masker(result.cluster, show_secrets, _identities(repo)))
+    failed = sum(1 for r in renders.releases if r.status in ("failed", "values-failed", "no-helm"))
+    return 1 if result.failed or failed else 0

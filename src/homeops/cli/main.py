@@ -45,6 +45,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "status": ("homeops.cli.live_cmds", "status_command", "Compare the live cluster with the repository."),
     "reconcile": ("homeops.cli.live_cmds", "reconcile_command", "Ask Flux to reconcile now."),
     "cache": ("homeops.cli.cache_cmd", "cache_group", "Inspect or prune the persistent build cache."),
+    "charts": ("homeops.cli.charts_cmd", "charts_group", "Pull, list or prune the Helm chart store."),
+    "sops": ("homeops.cli.sops_cmd", "sops_group", "Encrypt or decrypt a SOPS file with age."),
+    "completion": ("homeops.cli.completion_cmd", "completion_command", "Print the shell completion script."),
 }
 
 

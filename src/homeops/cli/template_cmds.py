@@ -9,6 +9,7 @@ import click
 from homeops.flux.repository import git_root
 from homeops.scaffold import InitOptions, NewAppOptions, init_repo, new_app, validator_for_repo
 from homeops.templating import ConfigureOptions, configure
+from homeops.templating.check import ConfigureCheck, check_configure
 
 
 @click.command("init")
@@ -43,7 +44,12 @@ def init_command(dest: Path, example: bool, force: bool) -> int:
     "--force", is_flag=True, help="Overwrite or prune files homeops did not render, or that were edited."
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
-def configure_command(repo: Path | None, force: bool, dry_run: bool) -> int:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 when configure would change the tree (or cannot render); write nothing. For pre-commit/CI.",
+)
+def configure_command(repo: Path | None, force: bool, dry_run: bool, check: bool) -> int:
     """Render the repository's templates from bootstrap/config.yaml (makejinja.toml), safely.
 
     Every undefined variable of every template is reported in one run with its file:line. Nothing is
@@ -54,8 +60,12 @@ def configure_command(repo: Path | None, force: bool, dry_run: bool) -> int:
     Examples:
       homeops configure --dry-run
       homeops configure
+      homeops configure --check         # pre-commit: are the rendered files up to date?
     """
     root = (repo or git_root(Path.cwd())).resolve()
+    if check:
+        options = ConfigureOptions(repo_dir=root, force=force, validator=validator_for_repo(root))
+        return _report_check(check_configure(options), root)
     result = configure(
         ConfigureOptions(repo_dir=root, force=force, dry_run=dry_run, validator=validator_for_repo(root))
     )
@@ -73,6 +83,27 @@ def configure_command(repo: Path | None, force: bool, dry_run: bool) -> int:
     if not result.ok:
         click.echo(f"nothing written: {len(result.errors)} error(s)", err=True)
         return 1
+    return 0
+
+
+def _report_check(outcome: ConfigureCheck, root: Path) -> int:
+    """Prints what ``configure --check`` found: findings on stderr, the pending changes on stdout."""
+    result = outcome.result
+    for finding in result.findings:
+        click.echo(str(finding), err=True)
+    if not result.ok:
+        click.echo(f"configure --check: configure would stop with {len(result.errors)} error(s)", err=True)
+        return 1
+    output = result.output_dir.resolve()
+    inside = output != root and output.is_relative_to(root)
+    prefix = output.relative_to(root).as_posix() + "/" if inside else ""
+    for change in outcome.changes:
+        click.echo(f"  would {change.kind}: {prefix}{change.path}")
+    if outcome.changes:
+        count = len(outcome.changes)
+        click.echo(f"configure --check: {count} path(s) out of date; run `homeops configure`", err=True)
+        return 1
+    click.echo(f"configure --check: up to date ({len(result.unchanged)} rendered file(s))")
     return 0
 
 

@@ -53,10 +53,17 @@ from homeops.validate.report import FORMATS, render
     help="Report only what the change from git REF to the work tree reaches: the Kustomizations it"
     " changes and those that depend on them (dependsOn, substitution sources, Secrets and ConfigMaps).",
 )
+@click.option(
+    "--no-helm",
+    is_flag=True,
+    help="Do not render the HelmReleases' charts (by default they are rendered from the chart store that"
+    " `homeops charts pull` fills, and their objects validated).",
+)
 @repo_options_own_network
 def validate_command(
     output: str | None,
     base: str | None,
+    no_helm: bool,
     kubernetes_version: str | None,
     schema_locations: tuple[str, ...],
     allow_network: bool | None,
@@ -92,6 +99,7 @@ def validate_command(
             age_key=repo.age_key,
             base=base,
             cache=repo.cache,
+            helm=not no_helm,
         )
     )
     sys.stdout.write(render(result, fmt))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.diff.compare import ImageChange, ResourceChange, compare, make_masker
+from homeops.diff.compare import ImageChange, ResourceChange, compare
 from homeops.diff.context import DiffContext
 from homeops.diff.files import FilesResult, touched
 from homeops.diff.gitsrc import GitRepo, mirror_remotes
@@ -26,7 +26,7 @@ from homeops.errors import UsageError
 from homeops.findings import Finding, Severity
 from homeops.flux.api import RepoOptions
 from homeops.flux.cluster import ClusterBuild, KsNode, build_cluster
-from homeops.flux.secrets import secret_strings
+from homeops.flux.masking import SecretMasker, clusters_masker
 from homeops.flux.sources import git_remote_urls
 from homeops.rules.registry import rules_of_kind
 
@@ -61,6 +61,7 @@ class DiffResult:
     files: FilesResult | None = None
     problems: list[str] = field(default_factory=list)
     not_compared: list[NotCompared] = field(default_factory=list)  # failed (also a finding) or external
+    masker: SecretMasker | None = field(default=None, repr=False)  # what every output goes through
 
     @property
     def has_differences(self) -> bool:
@@ -82,13 +83,20 @@ class DiffResult:
 
     def to_json(self) -> dict[str, Any]:
         if self.files is not None:
-            return self.files.to_json()
-        return {
-            "changes": [c.to_json() for c in self.changes],
-            "images": [i.to_json() for i in self.images],
-            "findings": [_finding_json(f) for f in self.findings],
-            "not_compared": [n.to_json() for n in self.not_compared],
-        }
+            data = self.files.to_json()
+        else:
+            data = {
+                "changes": [c.to_json() for c in self.changes],
+                "images": [i.to_json() for i in self.images],
+                "findings": [_finding_json(f) for f in self.findings],
+                "not_compared": [n.to_json() for n in self.not_compared],
+            }
+        masked: dict[str, Any] = self.masker.data(data) if self.masker is not None else data
+        return masked
+
+    def mask_text(self, text: str) -> str:
+        """``text`` (rendered from this result) with every secret value and derived form masked."""
+        return self.masker.text(text) if self.masker is not None else text
 
 
 def _finding_json(f: Finding) -> dict[str, Any]:
@@ -126,11 +134,12 @@ def diff(options: DiffOptions) -> DiffResult:
         require_built(base, head, options.base, head_label)
         changed = git.changed_files(options.base, options.head)
         pairing = pair(base, head)
+        masker = clusters_masker((base, head), copts.identities)
         if options.files_only:
             files = touched(changed, base, head)
             files.failed = pairing.failures
-            return DiffResult(options.base, head_label, files=files)
-        return _compare(options, base, head, changed, head_label, pairing)
+            return DiffResult(options.base, head_label, files=files, masker=masker)
+        return _masked(_compare(options, base, head, changed, head_label, pairing, masker), masker)
 
 
 def _same_tree(git: GitRepo, base: str, head: str | None) -> bool:
@@ -147,18 +156,14 @@ def _compare(
     changed: list[str],
     head_label: str,
     pairing: Pairing,
+    masker: SecretMasker,
 ) -> DiffResult:
     base_index, head_index = index_cluster(base), index_cluster(head)
     for key in pairing.excluded:  # under a Kustomization that cannot be compared: neither added nor removed
         base_index.pop(key, None)
         head_index.pop(key, None)
     base_values, head_values = side_values(base), side_values(head)
-    secrets = secret_strings(
-        [*base.all_objects(), *head.all_objects(), *(e.obj for e in (*base.repo.entries, *head.repo.entries))]
-    )
-    changes, images = compare(
-        base_index, head_index, base_values, head_values, options.strip_attrs, make_masker(secrets)
-    )
+    changes, images = compare(base_index, head_index, base_values, head_values, options.strip_attrs, masker)
     ctx = DiffContext(
         base, head, base_index, head_index, base_values, head_values, changes, tuple(changed),
         pairing.not_compared,
@@ -166,20 +171,38 @@ def _compare(
     findings: list[Finding] = []
     for rule in rules_of_kind("diff"):
         findings.extend(rule.check(ctx))
-    findings = [_masked_finding(f, secrets) for f in findings]
     findings.sort(key=lambda f: (f.code, f.file, f.line, f.object))
     problems = sorted(set(head.problems) - set(base.problems))
     result = DiffResult(
-        options.base, head_label, changes, images, findings, None, problems, pairing.not_compared
+        options.base, head_label, changes, images, findings, None, problems, pairing.not_compared, masker
     )
     return _scoped(result, options, base, head)
 
 
-def _masked_finding(f: Finding, secrets: frozenset[str]) -> Finding:
-    message = f.message
-    for s in sorted(secrets, key=len, reverse=True):
-        message = message.replace(s, "**masked**")
-    return f if message == f.message else dataclasses.replace(f, message=message)
+def _masked(result: DiffResult, mask: SecretMasker) -> DiffResult:
+    """``result`` with the secret values (and derived forms) masked in every text it holds: the object
+    diffs were made from masked objects, but computed values, images, notes and messages were not."""
+    if not mask.active:
+        return result
+    result.changes = [
+        dataclasses.replace(
+            c, diff=mask.text(c.diff), values_diff=mask.text(c.values_diff), note=mask.text(c.note)
+        )
+        for c in result.changes
+    ]
+    result.images = [
+        ImageChange(
+            i.object,
+            mask.text(i.where),
+            None if i.old is None else mask.text(i.old),
+            None if i.new is None else mask.text(i.new),
+        )
+        for i in result.images
+    ]
+    result.findings = [mask.finding(f) for f in result.findings]
+    result.problems = [mask.text(p) for p in result.problems]
+    result.not_compared = [dataclasses.replace(n, error=mask.text(n.error)) for n in result.not_compared]
+    return result
 
 
 def _scoped(result: DiffResult, options: DiffOptions, base: ClusterBuild, head: ClusterBuild) -> DiffResult:

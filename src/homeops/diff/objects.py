@@ -69,7 +69,7 @@ def index_cluster(cluster: ClusterBuild) -> dict[ObjKey, Item]:
     two clusters are never duplicates)."""
     out: dict[ObjKey, Item] = {}
     for node in cluster.nodes:
-        for obj in node.objects:
+        for obj in [*node.objects, *node.rendered]:
             key = key_of(obj, node.cluster)
             if key is not None and key not in out:
                 out[key] = Item(key, obj, node)

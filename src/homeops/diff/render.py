@@ -4,7 +4,7 @@ byte limit by leaving out whole sections, with a notice of what was cut)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from homeops.diff.api import DiffResult
 from homeops.diff.compare import ImageChange, ResourceChange
@@ -41,7 +41,12 @@ def _external(result: DiffResult) -> list[NotCompared]:
 
 
 def render_text(result: DiffResult) -> str:
-    """Unified diffs grouped by Flux Kustomization, then the summary, images and findings ("" when none)."""
+    """Unified diffs grouped by Flux Kustomization, then the summary, images and findings ("" when none);
+    secret values and their derived forms masked."""
+    return result.mask_text(_render_text(result))
+
+
+def _render_text(result: DiffResult) -> str:
     if result.files is not None:
         return _files_text(result)
     if not result.changes and not result.findings and not result.not_compared:
@@ -96,7 +101,8 @@ def _files_text(result: DiffResult) -> str:
 
 
 def render_json(result: DiffResult) -> str:
-    """The fixed JSON shape: ``{"changes", "images", "findings"}`` (``--files``: files and touched)."""
+    """The fixed JSON shape: ``{"changes", "images", "findings"}`` (``--files``: files and touched); masked
+    by ``to_json``."""
     return json.dumps(result.to_json(), indent=2) + "\n"
 
 
@@ -122,10 +128,12 @@ _ICON = {Severity.ERROR: "🛑", Severity.WARNING: "⚠️", Severity.INFO: "ℹ
 def render_markdown(result: DiffResult, limit_bytes: int = DEFAULT_LIMIT_BYTES) -> str:
     """A pull-request comment of at most ``limit_bytes`` UTF-8 bytes: the summary, findings and image
     changes first, then one collapsible section per changed resource until the limit; what does not fit
-    is left out whole and named in a closing notice."""
+    is left out whole and named in a closing notice. Secret values and their derived forms are masked
+    before the sizes are measured."""
+    mask = result.mask_text
     if result.files is not None:
         listing = _files_text(result) or "Nothing touched."
-        return _md_clip([f"### homeops diff --files\n\n{listing}\n"], limit_bytes)
+        return _md_clip([f"### homeops diff --files\n\n{listing}\n"], limit_bytes, mask=mask)
     title = f"### homeops diff `{result.base}` → `{result.head}`\n\n"
     skipped = ""
     external = _external(result)
@@ -133,7 +141,7 @@ def render_markdown(result: DiffResult, limit_bytes: int = DEFAULT_LIMIT_BYTES) 
         skipped = f"#### Not compared ({len(external)})\n\n"
         skipped += "".join(f"- {_md_cell(n.summary)}\n" for n in external) + "\n"
     if not result.changes and not result.findings:
-        return title + "No differences.\n" + ("\n" + skipped if skipped else "")
+        return mask(title + "No differences.\n" + ("\n" + skipped if skipped else ""))
     head: list[str] = [title]
     rows = _summary_rows(result)
     if rows:
@@ -170,14 +178,20 @@ def render_markdown(result: DiffResult, limit_bytes: int = DEFAULT_LIMIT_BYTES) 
                     c.ref,
                 )
             )
-    return _md_clip(head, limit_bytes, units)
+    return _md_clip(head, limit_bytes, units, mask)
 
 
-def _md_clip(head: list[str], limit: int, units: list[tuple[str, str]] | None = None) -> str:
-    out = "".join(head)
+def _md_clip(
+    head: list[str],
+    limit: int,
+    units: list[tuple[str, str]] | None = None,
+    mask: Callable[[str], str] = str,
+) -> str:
+    out = mask("".join(head))
     left_out: list[str] = []
     reserve = 600
     for text, label in units or []:
+        text, label = mask(text), mask(label)
         if left_out or len((out + text).encode()) > limit - reserve:
             if label:
                 left_out.append(label)

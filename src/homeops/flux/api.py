@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeops.errors import UsageError
 from homeops.flux.cluster import (
@@ -22,12 +23,16 @@ from homeops.flux.cluster import (
 )
 from homeops.flux.helmvalues import ValuesResult, compute_values, lookup_from
 from homeops.flux.kinds import HelmRelease
+from homeops.flux.masking import SecretMasker, cluster_masker
 from homeops.flux.repository import git_root
 from homeops.flux.rows import hr_row, ks_row, not_applied_row, source_rows
-from homeops.flux.secrets import mask_secrets, mask_strings, secret_strings
 from homeops.sops import load_age_identities
 from homeops.yaml.emitter import dump_documents
 from homeops.yaml.nodes import YMap, to_plain
+
+if TYPE_CHECKING:
+    from homeops.helm.releases import HelmOptions
+    from homeops.validate.config import ValidateConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +49,10 @@ class RepoOptions:
     allow_network: bool | None = None  # fetch HTTPS remote resources; None: allowNetwork in .homeops.yaml
     cache: bool = False  # use the persistent build cache (the CLI turns it on unless --no-cache)
     cache_dir: Path | None = None  # default: $HOMEOPS_CACHE_DIR/build or ~/.cache/homeops/build
+    helm: bool = (
+        False  # render the HelmReleases' charts from the chart store (validate/diff: unless --no-helm)
+    )
+    only_releases: tuple[tuple[str | None, str], ...] | None = None  # render only these (namespace, name)
 
     def cluster_options(self) -> ClusterOptions:
         from homeops.validate.config import load_config
@@ -66,6 +75,20 @@ class RepoOptions:
             identities=identities,
             allow_network=config.allow_network if self.allow_network is None else self.allow_network,
             cache_dir=self._cache_dir(),
+            cache_max_size=config.cache_max_size if config.cache_max_size is not None else 512 * 1024 * 1024,
+            helm=self._helm_options(config),
+        )
+
+    def _helm_options(self, config: ValidateConfig) -> HelmOptions | None:
+        if not self.helm:
+            return None
+        from homeops.helm.releases import HelmOptions
+
+        return HelmOptions(
+            use_cache=self.cache,
+            kube_version=config.kubernetes_version,
+            api_versions=config.api_versions,
+            only=self.only_releases,
         )
 
     def _cache_dir(self) -> Path | None:
@@ -118,7 +141,8 @@ def get(options: GetOptions) -> GetResult:
     """List Flux Kustomizations, HelmReleases or sources of the repository's tree."""
     if options.what not in ("ks", "hr", "sources"):
         raise UsageError(f"unknown kind {options.what!r}: use ks, hr or sources")
-    cluster = build_cluster(options.repo.cluster_options())
+    copts = options.repo.cluster_options()
+    cluster = build_cluster(copts)
     ns = options.namespace
     rows: list[dict[str, Any]]
     if options.what == "ks":
@@ -131,7 +155,14 @@ def get(options: GetOptions) -> GetResult:
         rows = [hr_row(h, cluster) for h in cluster.helmreleases if ns is None or h.hr.namespace == ns]
     else:
         rows = [s for s in source_rows(cluster) if ns is None or s["namespace"] == ns]
-    return GetResult(options.what, rows, cluster.problems, cluster.notes, cluster.clusters)
+    mask = cluster_masker(cluster, copts.identities)
+    return GetResult(
+        options.what,
+        mask.data(rows),
+        mask.data(cluster.problems),
+        mask.data(cluster.notes),
+        cluster.clusters,
+    )
 
 
 # -- build ------------------------------------------------------------------------------------------
@@ -155,7 +186,7 @@ class BuildKsResult:
         return dump_documents(self.objects)
 
     def to_json(self) -> dict[str, Any]:
-        data = ks_row(self.node)
+        data = ks_row(self.node)  # the node is a masked copy unless --show-secrets
         data["resources"] = [to_plain(o) for o in self.objects]
         return data
 
@@ -170,16 +201,24 @@ def _pick(nodes: list[Any], what: str, name: str, namespace: str | None, all_nam
     return nodes[0]
 
 
-def _masker(show: bool, cluster: ClusterBuild) -> Callable[[YMap], YMap]:
-    """Identity with --show-secrets; else mask Secret values, and their copies (substitution) anywhere."""
-    if show:
-        return lambda o: o
-    secrets = _cluster_secrets(cluster)
-    return lambda o: mask_strings(mask_secrets(o), secrets)
+def _masker(show: bool, cluster: ClusterBuild, identities: tuple[str, ...]) -> SecretMasker | None:
+    """None with --show-secrets; else the masker of Secret values, SOPS values and what substitution
+    derived from them (see homeops.flux.masking)."""
+    return None if show else cluster_masker(cluster, identities)
 
 
-def _cluster_secrets(cluster: ClusterBuild) -> frozenset[str]:
-    return secret_strings([*cluster.all_objects(), *(e.obj for e in cluster.repo.entries)])
+def _masked_node(node: KsNode, mask: SecretMasker) -> KsNode:
+    """A copy of ``node`` whose objects, error and unresolved uses are masked (for printing)."""
+    from dataclasses import replace
+
+    unresolved = [replace(u, object=mask.text(u.object), reason=mask.text(u.reason)) for u in node.unresolved]
+    return replace(
+        node,
+        objects=[mask.obj(o) for o in node.objects],
+        error=mask.text(node.error),
+        unresolved=unresolved,
+        notes=[mask.text(n) for n in node.notes],
+    )
 
 
 def build_ks(options: BuildKsOptions) -> BuildKsResult:
@@ -192,8 +231,11 @@ def build_ks(options: BuildKsOptions) -> BuildKsResult:
     )
     if options.path is not None:
         node = _rebuild_with_path(cluster, node, options.path, copts)
-    mask = _masker(options.show_secrets, cluster)
-    return BuildKsResult(node, [mask(o) for o in node.objects])
+    mask = _masker(options.show_secrets, cluster, copts.identities)
+    if mask is None:
+        return BuildKsResult(node, list(node.objects))
+    node = _masked_node(node, mask)
+    return BuildKsResult(node, node.objects)
 
 
 def _rebuild_with_path(cluster: ClusterBuild, node: KsNode, path: Path, copts: ClusterOptions) -> KsNode:
@@ -230,6 +272,7 @@ class BuildHrResult:
     helmrelease: YMap
     values: ValuesResult
     show_secrets: bool
+    mask: SecretMasker | None = None  # None: --show-secrets
 
     def to_yaml(self) -> str:
         values_doc = YMap()
@@ -247,12 +290,13 @@ class BuildHrResult:
             for u in self.values.sources
         ]
         data["problems"] = [p.message for p in self.values.problems]
-        return data
+        return self.mask.data(data) if self.mask is not None else data
 
 
 def build_hr(options: BuildHrOptions) -> BuildHrResult:
     """A HelmRelease as Flux applies it, and the values helm-controller will compute for it."""
-    cluster = build_cluster(options.repo.cluster_options())
+    copts = options.repo.cluster_options()
+    cluster = build_cluster(copts)
     items = [
         h
         for h in cluster.helmreleases
@@ -265,14 +309,17 @@ def build_hr(options: BuildHrOptions) -> BuildHrResult:
     lookup, _ = lookup_from(objects)
     values = compute_values(item.hr, lookup)
     hr_obj = item.obj
-    if not options.show_secrets:
-        secrets = _cluster_secrets(cluster)
-        hr_obj = mask_strings(hr_obj, secrets)
-        masked = mask_strings(values.values, secrets)
+    mask = _masker(options.show_secrets, cluster, copts.identities)
+    if mask is not None:
+        from dataclasses import replace
+
+        hr_obj = mask.obj(hr_obj)
+        masked = mask.obj(values.values)
         if _uses_secret(item.hr):
             masked = _mask_values(masked)
-        values = ValuesResult(masked, values.problems, values.sources)
-    return BuildHrResult(cluster, item, hr_obj, values, options.show_secrets)
+        problems = tuple(replace(p, message=mask.text(p.message)) for p in values.problems)
+        values = ValuesResult(masked, problems, values.sources)
+    return BuildHrResult(cluster, item, hr_obj, values, options.show_secrets, mask)
 
 
 def _uses_secret(hr: HelmRelease) -> bool:
@@ -312,10 +359,11 @@ class BuildAllResult:
 def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | None = None) -> BuildAllResult:
     """Build every Flux Kustomization; write OUT/<namespace>/<name>.yaml|.err and OUT/summary.json."""
     out = options.output_dir
-    if out is not None and out.exists() and not out.is_dir():
-        raise UsageError(f"--output-dir {out} exists and is not a directory")
-    cluster = build_cluster(options.repo.cluster_options())
-    mask = _masker(options.show_secrets, cluster)
+    if out is not None:
+        check_output_dir(out, "--output-dir")
+    copts = options.repo.cluster_options()
+    cluster = build_cluster(copts)
+    mask = _masker(options.show_secrets, cluster, copts.identities)
     rows = []
     names = _output_names(cluster.nodes)
     for i, node in enumerate(cluster.nodes, start=1):
@@ -333,8 +381,9 @@ def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | N
                 "output": names[id(node)],
             }
         )
-        if options.output_dir is not None:
-            _write_node(options.output_dir, names[id(node)], node, mask)
+        if out is not None:
+            with _writing(out, "--output-dir"):
+                _write_node(out, names[id(node)], node, mask)
         if progress:
             progress(i, len(cluster.nodes))
     summary = {
@@ -355,12 +404,37 @@ def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | N
         "problems": cluster.problems,
         "notes": cluster.notes,
     }
-    if options.output_dir is not None:
-        options.output_dir.mkdir(parents=True, exist_ok=True)
-        (options.output_dir / "summary.json").write_text(
-            json.dumps(summary, indent=2) + "\n", encoding="utf-8"
-        )
+    if mask is not None:
+        summary = mask.data(summary)
+    if out is not None:
+        with _writing(out, "--output-dir"):
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return BuildAllResult(cluster, summary)
+
+
+def check_output_dir(out: Path, flag: str) -> None:
+    """A usage error when ``out`` cannot be made a directory: it, or the nearest folder above it that
+    exists, is something else (a regular file, ``/dev/null``...)."""
+    for path in (out, *out.absolute().parents):
+        if not (path.exists() or path.is_symlink()):
+            continue
+        if not path.is_dir():
+            if path == out:
+                raise UsageError(f"{flag} {out} exists and is not a directory")
+            raise UsageError(f"{flag} {out} cannot be created: {path} is not a directory")
+        return
+
+
+@contextmanager
+def _writing(out: Path, flag: str) -> Iterator[None]:
+    """What cannot be written under ``out`` (a file in the way, no permission, a full disk) is a usage
+    error naming the path, not an internal error."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or out
+        raise UsageError(f"cannot write {flag} {out}: {where}: {exc.strerror or exc}") from None
 
 
 def _output_names(nodes: list[KsNode]) -> dict[int, str]:
@@ -375,15 +449,16 @@ def _output_names(nodes: list[KsNode]) -> dict[int, str]:
     return names
 
 
-def _write_node(out: Path, name: str, node: KsNode, mask: Callable[[YMap], YMap]) -> None:
+def _write_node(out: Path, name: str, node: KsNode, mask: SecretMasker | None) -> None:
     target = (out / name).resolve()
     if not target.is_relative_to(out.resolve()):
         raise UsageError(f"refusing to write {name!r} outside {out}")
     target.parent.mkdir(parents=True, exist_ok=True)
     ok_file, err_file = target.with_name(target.name + ".yaml"), target.with_name(target.name + ".err")
     if node.status == "failed" or node.status == "external":
-        err_file.write_text(node.error + "\n", encoding="utf-8")
+        err_file.write_text((mask.text(node.error) if mask else node.error) + "\n", encoding="utf-8")
         ok_file.unlink(missing_ok=True)
     else:
-        ok_file.write_text(dump_documents(mask(o) for o in node.objects), encoding="utf-8")
+        objects = [mask.obj(o) for o in node.objects] if mask else node.objects
+        ok_file.write_text(dump_documents(objects), encoding="utf-8")
         err_file.unlink(missing_ok=True)

@@ -46,6 +46,7 @@ from homeops.yaml.nodes import YMap
 
 if TYPE_CHECKING:
     from homeops.cache.nodes import NodeCache, NodeResult
+    from homeops.helm.releases import HelmOptions, TreeRenders
 
 __all__ = ["NAMESPACE_LABEL", "NAME_LABEL", "variable_uses"]
 
@@ -88,6 +89,7 @@ class KsNode:
     objects: list[YMap] = field(default_factory=list)
     generated: list[YMap] = field(default_factory=list)  # what its ResourceSets make flux-operator apply
     discovered: list[YMap] = field(default_factory=list)  # a failed offline build's objects without remotes
+    rendered: list[YMap] = field(default_factory=list)  # what its HelmReleases' charts render (Helm stage)
     unresolved: list[Unresolved] = field(default_factory=list)
     uses: list[VariableUse] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -149,6 +151,7 @@ class ClusterBuild:
     notes: list[str] = field(default_factory=list)
     clusters: list[str] = field(default_factory=list)
     artifacts: ArtifactSources | None = None  # keeps materialised artifacts (node.kdir) alive
+    helm: TreeRenders | None = None  # the Helm stage (None: not run)
 
     @property
     def orphans(self) -> list[FluxKustomization]:
@@ -159,10 +162,12 @@ class ClusterBuild:
         return [n for n in self.nodes if n.name == name and (namespace is None or n.namespace == namespace)]
 
     def all_objects(self) -> Iterable[YMap]:
-        """Every object applied: each node's own, then what its ResourceSets generate."""
+        """Every object applied: each node's own, what its ResourceSets generate, what its HelmReleases'
+        charts render (when the Helm stage ran)."""
         for node in self.nodes:
             yield from node.objects
             yield from node.generated
+            yield from node.rendered
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +184,7 @@ class ClusterOptions:
     allow_network: bool = False  # fetch HTTPS remote resources (--allow-network, allowNetwork:)
     cache_dir: Path | None = None  # the persistent build cache (None: off, --no-cache)
     cache_max_size: int = 512 * 1024 * 1024  # pruned least recently used first beyond this
+    helm: HelmOptions | None = None  # render the HelmReleases' charts after the build (None: not)
 
 
 def _obj_location(obj: YMap, repo: Repository) -> Location:
@@ -366,7 +372,7 @@ class ClusterBuilder:
         if found is None and os.path.normpath(os.path.join(base or "", ks.path.strip())).startswith(".."):
             return None, f"path {ks.path!r} leaves the repository"
         if found is None:
-            return None, f"path {ks.path!r} not found in the source (expected a directory)"
+            return None, f"{node.defined_at}: path {ks.path!r} not found in the source (expected a directory)"
         kdir = (self.repo.root / found[0]).resolve()
         if not kdir.is_relative_to(self.repo.root):
             return None, f"path {ks.path!r} leaves the repository"
@@ -566,6 +572,10 @@ def _build(root: Path, options: ClusterOptions, builder: Builder) -> ClusterBuil
     result = cb.build()
     if cb.cache is not None and cb.cache.store.written:
         cb.cache.store.prune()
+    if options.helm is not None:
+        from homeops.helm.releases import render_tree
+
+        result.helm = render_tree(result, options.helm)
     return result
 
 

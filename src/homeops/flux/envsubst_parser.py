@@ -10,7 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Func", "Node", "ParseError", "Parser", "Text"]
+__all__ = ["MAX_NESTING", "Func", "Node", "ParseError", "Parser", "Text"]
+
+MAX_NESTING = 100
+"""Deepest nesting of ``${...}`` inside ``${...}`` defaults homeops parses (Flux's Go parser has no limit;
+real files nest two or three deep). Deeper input fails with a ParseError instead of exhausting the stack."""
 
 _EOF = "\0"
 _RUNE_ERROR = "\ufffd"
@@ -230,6 +234,7 @@ class Parser:
     def __init__(self, data: bytes) -> None:
         self.s = _Scanner(data)
         self.open_at = 0  # byte offset of the last "${" opened, for error locations
+        self.depth = 0  # "${" open around the current position
 
     def parse_any(self) -> list[Node]:
         """Parse the whole input into text and expression nodes."""
@@ -249,6 +254,16 @@ class Parser:
                 raise ParseError("bad substitution")
 
     def parse_func(self, at: int) -> Func:
+        if self.depth >= MAX_NESTING:
+            self.open_at = at
+            raise ParseError(f"expressions nested more than {MAX_NESTING} deep")
+        self.depth += 1
+        try:
+            return self._parse_func(at)
+        finally:
+            self.depth -= 1
+
+    def _parse_func(self, at: int) -> Func:
         s = self.s
         s.escape = _ESC_ALL
         if s.peek() == "#":

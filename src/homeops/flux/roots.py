@@ -27,6 +27,7 @@ from homeops.errors import Location, UsageError
 from homeops.flux.kinds import FluxKustomization, is_flux_kustomization
 from homeops.flux.repository import ObjectEntry, Repository
 from homeops.flux.sources import LOCAL_SOURCE_KINDS, SourceSet
+from homeops.kustomize.files import path_problem
 from homeops.yaml.nodes import YMap, as_map
 
 OPERATOR_GROUP = "fluxcd.controlplane.io"
@@ -100,6 +101,8 @@ def resolve_dirs(
     else each directory holding the defining file (an OCI artifact pushed from a subfolder); a ``${VAR}``
     path becomes a glob pattern. ``""`` is the repository root; None when the path points nowhere."""
     path = ks.path.strip() or "./"
+    if path_problem(path) is not None:
+        return None  # no directory has that name: the Kustomization's "path not found" says where
     bases = [_norm(source_root)] if source_root is not None else ["", *_ancestors(rel_file)]
     if "${" in path:
         pattern = re.sub(r"\$\{[^}]*\}", "*", path)

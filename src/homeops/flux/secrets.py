@@ -99,6 +99,38 @@ def mask_strings(obj: YMap, secrets: frozenset[str]) -> YMap:
     return out
 
 
+def decrypted_values(encrypted: Any, plain: Any) -> list[str]:
+    """The clear text of every value SOPS encrypted in ``encrypted`` (an ``ENC[...]`` string), read at the
+    same place in ``plain``; a Secret's ``data`` is also given base64-decoded. The ``sops`` metadata is
+    skipped."""
+    out: list[str] = []
+    stack: list[tuple[Any, Any, bool]] = [(encrypted, plain, False)]
+    while stack:
+        enc, clear, is_data = stack.pop()
+        if isinstance(enc, dict) and isinstance(clear, dict):
+            data_field = enc.get("kind") == "Secret"
+            for key, value in enc.items():
+                if key != "sops" and key in clear:
+                    stack.append((value, clear[key], is_data or (data_field and key == "data")))
+        elif isinstance(enc, list) and isinstance(clear, list):
+            stack.extend((e, c, is_data) for e, c in zip(enc, clear, strict=False))
+        elif isinstance(enc, str) and enc.startswith("ENC[") and isinstance(clear, str | int | float):
+            text = str(clear)
+            out.append(text)
+            if is_data:
+                decoded = _b64_text(text)
+                if decoded is not None:
+                    out.append(decoded)
+    return out
+
+
+def _b64_text(value: str) -> str | None:
+    try:
+        return base64.b64decode(value.replace("\n", "").replace("\r", ""), validate=True).decode()
+    except (binascii.Error, ValueError):
+        return None
+
+
 def _closeness(a: str, b: str) -> int:
     return len(os.path.commonpath([a, b])) if a and b else 0
 
@@ -111,6 +143,7 @@ class SecretResolver:
         self.identities = list(identities)
         self.problems: list[str] = []
         self.decrypted = 0  # decryptions, and Secret lookups with a key: such builds are never cached
+        self.plaintext: set[str] = set()  # every clear value it decrypted or read from a Secret: to mask
 
     def decrypt_if_possible(self, obj: YMap) -> tuple[YMap, bool]:
         """(the object with SOPS values decrypted, True) or (values masked as ``<encrypted>``, False)."""
@@ -120,6 +153,7 @@ class SecretResolver:
             try:
                 plain = decrypt_document(obj, self.identities)
                 self.decrypted += 1
+                self.plaintext.update(decrypted_values(obj, plain))
                 return plain, True
             except HomeopsError as exc:
                 self.problems.append(str(exc))
@@ -167,6 +201,8 @@ class SecretResolver:
         if kind == "Secret" and self.identities:
             self.decrypted += 1  # may hold values decrypted when the tree built it
         values = variables_from_resource(plain)
+        if kind == "Secret":
+            self.plaintext.update(v for v in values.values() if not _is_placeholder(v))
         # Objects of the built tree were already passed through decrypt_if_possible: without the key they
         # hold placeholders and no longer look encrypted, so the placeholders are what tells.
         encrypted = [k for k, v in values.items() if _is_placeholder(v)]

@@ -27,9 +27,18 @@ import yaml
 from homeops.errors import BuildError, Location
 from homeops.flux.envsubst import SubstitutionError, substitute
 from homeops.yaml.emitter import dump_document, go_format_float, sort_keys
-from homeops.yaml.loader import resolve_plain
-from homeops.yaml.nodes import Pos, YMap, YSeq
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from homeops.yaml.loader import MAX_DEPTH, resolve_plain
+from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
+from yaml._yaml import CParser
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 
 __all__ = [
     "SUBSTITUTE_KEY",
@@ -132,9 +141,9 @@ def substitute_object(
         return obj, []
     where = _location(obj.pos)
     validate_variable_names(variables, where)
-    text = dump_document(obj)
-    if "$" not in text:  # envsubst would return the text unchanged
+    if not _has_dollar(obj):  # envsubst would return the text unchanged: skip the YAML round trip
         return obj, []
+    text = dump_document(obj)
     try:
         result = substitute(text, variables, strict=strict, file=where.file if where else "")
     except SubstitutionError as exc:
@@ -159,6 +168,27 @@ def _location(pos: Pos | None) -> Location | None:
     return Location(pos.file, pos.line, pos.column) if pos else None
 
 
+def _has_dollar(obj: Any) -> bool:
+    """Whether a key or string value anywhere in ``obj`` holds a ``$`` (only those can change)."""
+    stack: list[Any] = [obj]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if "$" in key or (isinstance(value, str) and "$" in value):
+                    return True
+                if isinstance(value, dict | list):
+                    stack.append(value)
+        else:
+            for value in node:
+                if isinstance(value, str):
+                    if "$" in value:
+                        return True
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+    return False
+
+
 def _scalar_pos_with(obj: Any, needle: str) -> Pos | None:
     """Where the first key or string value of ``obj`` containing ``needle`` was written."""
     stack: list[Any] = [obj]
@@ -181,24 +211,8 @@ def _scalar_pos_with(obj: Any, needle: str) -> Pos | None:
     return None
 
 
-class _V2Loader(yaml.CSafeLoader):
-    """Composes nodes and marks plain untagged scalars so they can be typed with go-yaml v2's rules."""
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is ScalarNode and implicit[0]:
-            return _PLAIN_TAG
-        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
-
-
 def _load_v2(text: str, where: Location | None) -> YMap:
-    try:
-        node = yaml.compose(text, Loader=_V2Loader)
-    except yaml.YAMLError as exc:
-        raise BuildError(
-            f"YAMLToJSON: the substituted resource is not valid YAML: {exc}", location=where
-        ) from None
-    budget = [_MAX_NODES]
-    value = _to_json_value(node, budget, where) if node is not None else None
+    value = _compose_v2(text, where, "YAMLToJSON: the substituted resource is not valid YAML: ")
     if not isinstance(value, YMap):
         raise BuildError("the substituted resource is not a YAML mapping", location=where)
     return value
@@ -207,16 +221,13 @@ def _load_v2(text: str, where: Location | None) -> YMap:
 def load_yaml11(text: str, where: Location | None = None) -> Any:
     """The first document of ``text`` read as go-yaml v2 (YAML 1.1: ``yes``/``on`` are booleans) and then
     through JSON, as sigs.k8s.io/yaml.Unmarshal reads it (helm's chartutil.ReadValues does so)."""
-    try:
-        first = next(iter(yaml.compose_all(text, Loader=_V2Loader)), None)
-    except yaml.YAMLError as exc:
-        raise BuildError(f"invalid YAML: {exc}", location=where) from None
-    return _to_json_value(first, [_MAX_NODES], where) if first is not None else None
+    return _compose_v2(text, where, "invalid YAML: ")
 
 
-def _v2_scalar(node: ScalarNode) -> Any:
-    text = str(node.value)
-    tag = node.tag
+def _v2_scalar(tag: str | None, implicit: bool, text: str) -> Any:
+    """A scalar as go-yaml v2 types it: plain ones by their text (YAML 1.1), else by their tag."""
+    if tag is None or tag == "!":
+        tag = _PLAIN_TAG if implicit else "tag:yaml.org,2002:str"
     if tag in (_PLAIN_TAG, "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
         if text in _V2_TRUE:
             return True
@@ -228,6 +239,136 @@ def _v2_scalar(node: ScalarNode) -> Any:
     return text
 
 
+class _V2Composer:
+    """Composes the first document of a text, as go-yaml v2 then JSON read it, from libyaml's events.
+
+    Iterative (an explicit stack), with a node budget (aliases count each time they are expanded) and a depth
+    limit, so a substituted value can neither exhaust the stack nor the memory."""
+
+    def __init__(self, where: Location | None) -> None:
+        self.where = where
+        self.budget = _MAX_NODES
+        self.anchors: dict[str, Any] = {}
+        self.raw: dict[str, Any] = {}  # scalar anchors: their value before the JSON number conversion
+
+    def spend(self, count: int) -> None:
+        self.budget -= count
+        if self.budget < 0:
+            raise BuildError("the substituted resource expands to too many YAML nodes", location=self.where)
+
+    def leaf(self, event: Any) -> tuple[Any, Any]:
+        """(JSON value, go-yaml v2 value) of a scalar or alias event."""
+        if isinstance(event, ScalarEvent):
+            self.spend(1)
+            raw = _v2_scalar(event.tag, event.implicit[0], event.value)
+            value = (
+                _json_number(raw, self.where)
+                if isinstance(raw, int | float) and not isinstance(raw, bool)
+                else raw
+            )
+            if event.anchor is not None:
+                self.anchor(event.anchor, value)
+                self.raw[event.anchor] = raw
+            return value, raw
+        if isinstance(event, AliasEvent):
+            if event.anchor not in self.anchors:
+                raise BuildError(f"YAMLToJSON: found undefined alias {event.anchor!r}", location=self.where)
+            value = self.anchors[event.anchor]
+            if isinstance(value, dict | list):
+                self.spend(_count_nodes(value))
+                return deep_copy(value), None
+            self.spend(1)
+            return value, self.raw.get(event.anchor, value)
+        raise BuildError("the substituted resource holds an unsupported YAML node", location=self.where)
+
+    def anchor(self, name: str, value: Any) -> None:
+        if name in self.anchors:
+            raise BuildError(f"YAMLToJSON: found duplicate anchor {name!r}", location=self.where)
+        self.anchors[name] = value
+
+    def key(self, event: Any) -> str:
+        if not isinstance(event, ScalarEvent | AliasEvent):
+            raise BuildError(
+                "YAMLToJSON: the substituted resource has a non-scalar mapping key", location=self.where
+            )
+        value, raw = self.leaf(event)
+        if isinstance(value, dict | list):
+            raise BuildError(
+                "YAMLToJSON: the substituted resource has a non-scalar mapping key", location=self.where
+            )
+        if isinstance(raw, bool):
+            return "true" if raw else "false"
+        if isinstance(raw, float):
+            return go_format_float(raw)
+        return "null" if raw is None else str(raw)
+
+    def compose(self, get: Any) -> Any:
+        """The JSON value of the node whose first event comes next."""
+        # Each open container: [kind, items (dict or list), anchor, pending key or None].
+        stack: list[list[Any]] = []
+        while True:
+            event = get()
+            top = stack[-1] if stack else None
+            if isinstance(event, MappingEndEvent | SequenceEndEvent):
+                assert top is not None
+                stack.pop()
+                items = top[1]
+                value: Any = YMap((k, items[k]) for k in sort_keys(items)) if top[0] == "map" else YSeq(items)
+                if top[2] is not None:
+                    self.anchor(top[2], value)
+            elif top is not None and top[0] == "map" and top[3] is None:
+                top[3] = self.key(event)
+                continue
+            elif isinstance(event, MappingStartEvent | SequenceStartEvent):
+                if len(stack) >= MAX_DEPTH:
+                    raise BuildError(
+                        f"the substituted resource is nested deeper than {MAX_DEPTH} levels",
+                        location=self.where,
+                    )
+                self.spend(1)
+                is_map = isinstance(event, MappingStartEvent)
+                stack.append(["map" if is_map else "seq", {} if is_map else [], event.anchor, None])
+                continue
+            else:
+                value = self.leaf(event)[0]
+            if not stack:
+                return value
+            parent = stack[-1]
+            if parent[0] == "map":
+                parent[1][parent[3]] = value
+                parent[3] = None
+            else:
+                parent[1].append(value)
+
+
+def _count_nodes(value: Any) -> int:
+    count = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
+def _compose_v2(text: str, where: Location | None, prefix: str) -> Any:
+    """The first document of ``text`` (None when there is none), as go-yaml v2 and JSON read it."""
+    parser = CParser(text)
+    try:
+        get = parser.get_event
+        get()  # StreamStart
+        if isinstance(get(), StreamEndEvent):
+            return None
+        return _V2Composer(where).compose(get)
+    except yaml.YAMLError as exc:
+        raise BuildError(f"{prefix}{exc}", location=where) from None
+    finally:
+        parser.dispose()
+
+
 def _json_number(value: Any, where: Location | None) -> Any:
     """A number after encoding/json, json.Unmarshal into float64 and go-yaml v3 (kyaml) printing."""
     as_float = float(value)
@@ -236,50 +377,20 @@ def _json_number(value: Any, where: Location | None) -> Any:
     return resolve_plain(go_format_float(as_float))
 
 
-def _json_key(node: Node, where: Location | None) -> str:
-    if not isinstance(node, ScalarNode):
-        raise BuildError("YAMLToJSON: the substituted resource has a non-scalar mapping key", location=where)
-    key = _v2_scalar(node)
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if isinstance(key, float):
-        return go_format_float(key)
-    if key is None:
-        return "null"
-    return str(key)
-
-
-def _to_json_value(node: Node, budget: list[int], where: Location | None) -> Any:
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise BuildError("the substituted resource expands to too many YAML nodes", location=where)
-    if isinstance(node, ScalarNode):
-        value = _v2_scalar(node)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return _json_number(value, where)
-        return value
-    if isinstance(node, SequenceNode):
-        return YSeq(_to_json_value(item, budget, where) for item in node.value)
-    if isinstance(node, MappingNode):
-        items: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            items[_json_key(key_node, where)] = _to_json_value(value_node, budget, where)
-        return YMap((k, items[k]) for k in sort_keys(items))
-    raise BuildError("the substituted resource holds an unsupported YAML node", location=where)
-
-
 def _copy_positions(old: Any, new: Any) -> None:
     """Carry source positions over to the parts of the new tree that are still where they were."""
-    if isinstance(old, YMap) and isinstance(new, YMap):
-        new.pos = old.pos
-        for key in new:
-            if key in old:
-                kpos = old.kpos.get(key)
-                if kpos is not None:
-                    new.kpos[key] = kpos
-                _copy_positions(old[key], new[key])
-    elif isinstance(old, YSeq) and isinstance(new, YSeq):
-        new.pos = old.pos
-        new.ipos = list(old.ipos[: len(new)])
-        for a, b in zip(old, new, strict=False):
-            _copy_positions(a, b)
+    stack = [(old, new)]
+    while stack:
+        old, new = stack.pop()
+        if isinstance(old, YMap) and isinstance(new, YMap):
+            new.pos = old.pos
+            for key in new:
+                if key in old:
+                    kpos = old.kpos.get(key)
+                    if kpos is not None:
+                        new.kpos[key] = kpos
+                    stack.append((old[key], new[key]))
+        elif isinstance(old, YSeq) and isinstance(new, YSeq):
+            new.pos = old.pos
+            new.ipos = list(old.ipos[: len(new)])
+            stack.extend(zip(old, new, strict=False))

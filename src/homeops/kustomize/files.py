@@ -1,5 +1,8 @@
 """File access for kustomize builds: confined to one root, size-limited, parsed once and cached.
 
+Every path a kustomization names goes through ``FileLoader.resolve``, which refuses paths no file can have
+(a NUL byte, over-long names: ``path_problem``) with the location of the reference.
+
 kustomize's own load restrictor is off (as in Flux builds), so a kustomization may read any file under the
 root; nothing outside the root is ever read. Parsed YAML is cached by content hash, so a file shared by
 many kustomizations is parsed once per process.
@@ -20,6 +23,43 @@ from homeops.yaml.loader import MAX_FILE_BYTES, load_documents
 from homeops.yaml.nodes import deep_copy
 
 _REMOTE = re.compile(r"^(?:https?://|git::|git@|ssh://|github\.com/|gitlab\.com/|bitbucket\.org/)", re.I)
+
+
+MAX_NAME_BYTES = 255
+"""Longest file name (one path component) homeops accepts: NAME_MAX on Linux and macOS."""
+
+MAX_PATH_BYTES = 4096
+"""Longest path homeops accepts: PATH_MAX on Linux."""
+
+
+def path_problem(path: str) -> str | None:
+    """Why ``path`` (read from a file: ``resources``, generator ``files``, ``spec.path``...) cannot name a
+    file, or None: a NUL byte, text that is not valid, a name longer than MAX_NAME_BYTES or a path longer
+    than MAX_PATH_BYTES. The operating system would fail on them with an error that names no place."""
+    if "\0" in path:
+        return "the path holds a NUL byte"
+    try:
+        raw = os.fsencode(path)
+    except UnicodeEncodeError:
+        return "the path is not valid text"
+    if len(raw) > MAX_PATH_BYTES:
+        return f"the path is longer than {MAX_PATH_BYTES} bytes ({len(raw)})"
+    longest = max(raw.split(b"/"), key=len)
+    if len(longest) > MAX_NAME_BYTES:
+        return f"a file name in the path is longer than {MAX_NAME_BYTES} bytes ({len(longest)})"
+    return None
+
+
+def shown_path(path: str, limit: int = 80) -> str:
+    """``path`` quoted for a message, shortened when it is long."""
+    return repr(path if len(path) <= limit else path[: limit - 3] + "...")
+
+
+def check_path(path: str, where: Location | None) -> None:
+    """Raise BuildError (at ``where``) when ``path`` cannot name a file (see ``path_problem``)."""
+    problem = path_problem(path)
+    if problem is not None:
+        raise BuildError(f"invalid path {shown_path(path)}: {problem}", location=where)
 
 
 def is_remote(ref: str) -> bool:
@@ -69,6 +109,8 @@ class FileLoader:
         """Resolve ``ref`` relative to ``base_dir``; refuse anything that leaves the root."""
         real = self._resolved.get((base_dir, ref))
         if real is None:
+            check_path(ref, where)
+            check_path(os.path.join(base_dir, ref), where)
             candidate = Path(os.path.normpath(base_dir / ref))
             try:
                 real = candidate.resolve()
@@ -102,7 +144,10 @@ class FileLoader:
                 f"{self.display(path)} is too large ({st.st_size} bytes; the limit is {self.max_bytes})",
                 location=loc,
             )
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise BuildError(f"cannot read {self.display(path)}: {exc.strerror}", location=where) from None
         self._bytes[path] = data
         return data
 

@@ -16,6 +16,7 @@ from importlib.resources.abc import Traversable
 from typing import Any
 
 from homeops.schemas.crd import relax_schema
+from homeops.schemas.locations import is_schema_file
 from homeops.schemas.model import GroupVersionKind
 
 _DATA = ("data", "default")
@@ -52,7 +53,7 @@ def load_default_schema(gvk: GroupVersionKind) -> DefaultSchema | None:
     node = default_schema_root()
     for part in default_schema_path(gvk).split("/"):
         node = node / part
-    if not node.is_file():
+    if not is_schema_file(node):
         return None
     schema = json.loads(node.read_bytes())
     if not isinstance(schema, dict):

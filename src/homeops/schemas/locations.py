@@ -114,13 +114,22 @@ class SchemaLocation:
         target = self.expand(gvk, kubernetes_version)
         if not self.is_url:
             path = Path(target)
-            if not path.is_file():
+            if not is_schema_file(path):
                 return Lookup(LookupStatus.NOT_FOUND, target)
             try:
                 return Lookup(LookupStatus.FOUND, target, _parse(path.read_bytes()[: MAX_SCHEMA_BYTES + 1]))
             except (OSError, ValueError) as exc:
                 return Lookup(LookupStatus.FAILED, target, reason=str(exc))
         return _lookup_url(target, allow_network=allow_network, cache_dir=cache_dir)
+
+
+def is_schema_file(path: Any) -> bool:
+    """Whether ``path`` (a Path or a package resource) is a file. A path derived from a garbage apiVersion or
+    kind (a NUL byte, a name longer than the system allows) is no file, instead of an OSError/ValueError."""
+    try:
+        return bool(path.is_file())
+    except (OSError, ValueError):
+        return False
 
 
 def _parse(data: bytes) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from homeops.schemas.defaults import load_default_schema
 from homeops.schemas.locations import LookupStatus, SchemaLocation
 from homeops.schemas.messages import error_findings
 from homeops.schemas.model import (
+    SCHEMA_ERROR,
     SCHEMA_FETCH_FAILED,
     SCHEMA_MISSING,
     SCHEMA_NOT_FETCHED,
@@ -130,8 +131,20 @@ class SchemaRegistry:
                 )
             ]
         findings: list[SchemaFinding] = []
-        for error in resolved.validator.iter_errors(obj):
-            findings.extend(error_findings(obj, ref, error))
+        try:
+            for error in resolved.validator.iter_errors(obj):
+                findings.extend(error_findings(obj, ref, error))
+        except ValueError as exc:  # jsonschema_rs gives up on objects nested past its recursion limit
+            return [
+                SchemaFinding(
+                    SCHEMA_ERROR,
+                    Severity.WARNING,
+                    f"the object could not be checked against its schema: {exc}",
+                    ref,
+                    pos=getattr(obj, "pos", None),
+                    hint="an object this deeply nested is almost certainly a mistake",
+                )
+            ]
         findings.sort(key=lambda f: (f.pos.line, f.pos.column) if f.pos else (0, 0))
         return findings
 

@@ -1,10 +1,11 @@
 """Just enough of age (https://age-encryption.org/v1) to open SOPS data keys with X25519 identities.
 
-Implements: Bech32 identities (``AGE-SECRET-KEY-1...``), the ASCII armor, the header with its X25519
-stanzas and HMAC, and the ChaCha20-Poly1305 STREAM payload. Plugin, scrypt and SSH recipients are not
-supported (a file with only those simply finds no matching identity). Identities are loaded from the same
-places sops looks: an explicit file, ``SOPS_AGE_KEY``, ``SOPS_AGE_KEY_FILE`` and the user's
-``sops/age/keys.txt``. Secret material never appears in error messages.
+Implements: Bech32 identities (``AGE-SECRET-KEY-1...``) and recipients (``age1...``), the ASCII armor, the
+header with its X25519 stanzas and HMAC, and the ChaCha20-Poly1305 STREAM payload, both ways (encryption
+writes what ``age -a -r`` writes; every primitive comes from ``cryptography``). Plugin, scrypt and SSH
+recipients are not supported (a file with only those simply finds no matching identity). Identities are
+loaded from the same places sops looks: an explicit file, ``SOPS_AGE_KEY``, ``SOPS_AGE_KEY_FILE`` and the
+user's ``sops/age/keys.txt``. Secret material never appears in error messages.
 """
 
 from __future__ import annotations
@@ -25,7 +26,16 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from homeops.errors import InputError, Location
 
-__all__ = ["AgeError", "age_decrypt", "identity_recipient", "load_age_identities", "parse_identity"]
+__all__ = [
+    "AgeError",
+    "age_decrypt",
+    "age_encrypt",
+    "generate_identity",
+    "identity_recipient",
+    "load_age_identities",
+    "parse_identity",
+    "parse_recipient",
+]
 
 _CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _IDENTITY_HRP = "age-secret-key-"
@@ -111,6 +121,23 @@ def parse_identity(text: str) -> X25519PrivateKey:
     if hrp != _IDENTITY_HRP or len(key) != 32:
         raise AgeError("not an age X25519 identity (expected AGE-SECRET-KEY-1...)")
     return X25519PrivateKey.from_private_bytes(key)
+
+
+def parse_recipient(text: str) -> X25519PublicKey:
+    """Parse an ``age1...`` X25519 recipient. Raises AgeError naming the recipient (it is public)."""
+    try:
+        hrp, key = _bech32_decode(text.strip())
+    except ValueError as exc:
+        raise AgeError(f"malformed age recipient {text.strip()!r} ({exc})") from None
+    if hrp != _RECIPIENT_HRP or len(key) != 32:
+        raise AgeError(f"not an age X25519 recipient: {text.strip()!r} (expected age1...)")
+    return X25519PublicKey.from_public_bytes(key)
+
+
+def generate_identity() -> str:
+    """A new random age X25519 identity (``AGE-SECRET-KEY-1...``), as ``age-keygen`` makes one."""
+    secret = X25519PrivateKey.generate().private_bytes_raw()
+    return _bech32_encode(_IDENTITY_HRP, secret).upper()
 
 
 def identity_recipient(identity: str) -> str:
@@ -303,3 +330,57 @@ def age_decrypt(data: bytes, identities: Sequence[str]) -> bytes:
     if not hmac.compare_digest(expected, mac):
         raise AgeError("age header failed authentication")
     return _decrypt_payload(file_key, payload)
+
+
+# --- Encryption ---------------------------------------------------------------------------------------------
+
+
+def _b64_raw_encode(data: bytes) -> bytes:
+    return base64.b64encode(data).rstrip(b"=")
+
+
+def _wrapped(text: bytes) -> bytes:
+    """A stanza body as age writes it: lines of 64 columns, the last one always shorter (maybe empty)."""
+    lines = [text[i : i + 64] for i in range(0, len(text), 64)]
+    if not lines or len(lines[-1]) == 64:
+        lines.append(b"")
+    return b"\n".join(lines) + b"\n"
+
+
+def _x25519_stanza(file_key: bytes, recipient: X25519PublicKey) -> bytes:
+    ephemeral = X25519PrivateKey.generate()
+    share = ephemeral.public_key().public_bytes_raw()
+    shared = ephemeral.exchange(recipient)
+    salt = share + recipient.public_bytes_raw()
+    wrap_key = _hkdf(shared, salt, b"age-encryption.org/v1/X25519")
+    body = ChaCha20Poly1305(wrap_key).encrypt(b"\0" * 12, file_key, None)
+    return b"-> X25519 " + _b64_raw_encode(share) + b"\n" + _wrapped(_b64_raw_encode(body))
+
+
+def _encrypt_payload(file_key: bytes, plaintext: bytes) -> bytes:
+    nonce = os.urandom(16)
+    key = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
+    chunks = [plaintext[i : i + _CHUNK] for i in range(0, len(plaintext), _CHUNK)] or [b""]
+    out = bytearray(nonce)
+    for counter, chunk in enumerate(chunks):
+        last = counter == len(chunks) - 1
+        out += key.encrypt(counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00"), chunk, None)
+    return bytes(out)
+
+
+def _armor(data: bytes) -> str:
+    body = base64.b64encode(data).decode("ascii")
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "\n".join([_ARMOR_BEGIN, *lines, _ARMOR_END]) + "\n"
+
+
+def age_encrypt(data: bytes, recipients: Sequence[str]) -> str:
+    """Encrypt ``data`` to X25519 ``recipients`` (``age1...``) as an ASCII-armored age v1 file, the way
+    ``age -a -r`` (and sops) write it. Raises AgeError for a malformed recipient or none at all."""
+    keys = [parse_recipient(r) for r in recipients]
+    if not keys:
+        raise AgeError("no age recipient to encrypt to")
+    file_key = os.urandom(16)
+    header = _INTRO + b"".join(_x25519_stanza(file_key, k) for k in keys) + b"---"
+    mac = hmac.new(_hkdf(file_key, None, b"header"), header, sha256).digest()
+    return _armor(header + b" " + _b64_raw_encode(mac) + b"\n" + _encrypt_payload(file_key, data))

@@ -37,7 +37,9 @@ __all__ = [
     "ENCRYPTED_PLACEHOLDER",
     "SopsError",
     "SopsMetadata",
+    "compile_go_regex",
     "decrypt_document",
+    "decrypt_documents",
     "is_sops_encrypted",
     "mask_encrypted",
     "parse_metadata",
@@ -192,7 +194,8 @@ def _go_regex_to_python(pattern: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _compile(pattern: str) -> re.Pattern[str]:
+def compile_go_regex(pattern: str) -> re.Pattern[str]:
+    """A Go (RE2) regular expression as sops uses it (``regexp.Match``: unanchored). Raises SopsError."""
     try:
         return re.compile(_go_regex_to_python(pattern))
     except re.error as exc:
@@ -206,10 +209,10 @@ def _should_encrypt(meta: SopsMetadata, path: Sequence[str]) -> bool:
         encrypted = False
     if meta.encrypted_suffix:
         encrypted = any(p.endswith(meta.encrypted_suffix) for p in path)
-    if meta.unencrypted_regex and any(_compile(meta.unencrypted_regex).search(p) for p in path):
+    if meta.unencrypted_regex and any(compile_go_regex(meta.unencrypted_regex).search(p) for p in path):
         encrypted = False
     if meta.encrypted_regex:
-        encrypted = any(_compile(meta.encrypted_regex).search(p) for p in path)
+        encrypted = any(compile_go_regex(meta.encrypted_regex).search(p) for p in path)
     if meta.encrypted_comment_regex:
         encrypted = False
     return encrypted
@@ -259,8 +262,9 @@ def _b64(text: str) -> bytes:
     return base64.b64decode(text, validate=True)
 
 
-def _decrypt_value(text: str, key: bytes, aad: str) -> tuple[Any, bytes]:
-    """Decrypt one ENC[...] value: the typed value and its bytes for the MAC. Raises ValueError."""
+def _decrypt_value(text: str, key: bytes, aad: str) -> tuple[Any, bytes | None]:
+    """Decrypt one ENC[...] value: the typed value and its bytes for the MAC (None for a comment, which the
+    MAC does not cover). Raises ValueError."""
     if text == "":
         return "", b""
     m = _ENC.match(text)
@@ -280,8 +284,10 @@ def _decrypt_value(text: str, key: bytes, aad: str) -> tuple[Any, bytes]:
     clear = plain.decode("utf-8", "surrogateescape")
     if kind == "str":
         return clear, plain
-    if kind == "bytes":
+    if kind in ("bytes", "time"):
         return clear, plain
+    if kind == "comment":
+        return clear, None
     if kind == "int":
         if not re.fullmatch(r"[+-]?[0-9]+", clear):
             raise ValueError("encrypted int value is not an integer")
@@ -326,21 +332,14 @@ def _normalized_lastmodified(text: str) -> str:
     return m.group(1) + ("Z" if zone in ("Z", "+00:00", "-00:00") else zone)
 
 
-def decrypt_document(obj: YMap, identities: Sequence[str], *, verify_mac: bool = True) -> YMap:
-    """Decrypt a SOPS-encrypted document with age identities; returns a new document without the ``sops``
-    block (positions kept). Raises SopsError (an InputError) when no identity opens the data key, a value
-    fails authentication, or (``verify_mac``) the MAC does not match. Never puts clear values in errors."""
+def _decrypt_values(obj: YMap, meta: SopsMetadata, key: bytes, digest: Any) -> YMap:
     where = _where(obj)
-    meta = parse_metadata(obj)
-    key = _data_key(meta, identities, _where(obj, "sops"))
     out: YMap = deep_copy(obj)
-    del out["sops"]
-    digest = hashlib.sha512()
-    if meta.mac_only_encrypted:
-        digest.update(_MAC_ONLY_ENCRYPTED_INIT)
+    out.pop("sops", None)
+    comments: list[tuple[Any, Any]] = []  # encrypted comments sops wrote as list items
     for leaf, path, container, index in list(_leaves(out, ())):
         encrypted = _should_encrypt(meta, path)
-        mac_part = _mac_bytes(leaf)
+        mac_part: bytes | None = _mac_bytes(leaf)
         if encrypted:
             if not isinstance(leaf, str):
                 raise SopsError(f"value at {':'.join(path)} should be encrypted but is not", location=where)
@@ -349,21 +348,65 @@ def decrypt_document(obj: YMap, identities: Sequence[str], *, verify_mac: bool =
             except ValueError as exc:
                 raise SopsError(f"cannot decrypt value at {':'.join(path)}: {exc}", location=where) from None
             container[index] = value
-        if not meta.mac_only_encrypted or encrypted:
+            if mac_part is None:
+                comments.append((container, index))
+        if (not meta.mac_only_encrypted or encrypted) and mac_part is not None:
             digest.update(mac_part)
+    for container, index in reversed(comments):
+        del container[index]
+    return out
+
+
+def _check_mac(meta: SopsMetadata, key: bytes, digest: Any, where: Location | None) -> None:
+    try:
+        stored, _ = _decrypt_value(meta.mac, key, _normalized_lastmodified(meta.lastmodified))
+    except ValueError:
+        raise SopsError(
+            "sops MAC cannot be decrypted (tampered mac or lastmodified)", location=where
+        ) from None
+    if str(stored) != digest.hexdigest().upper():
+        raise SopsError(
+            "sops MAC mismatch: the document was changed after it was encrypted",
+            location=where,
+            hint="re-encrypt the file with sops instead of editing it by hand",
+        )
+
+
+def _new_digest(meta: SopsMetadata) -> Any:
+    digest = hashlib.sha512()
+    if meta.mac_only_encrypted:
+        digest.update(_MAC_ONLY_ENCRYPTED_INIT)
+    return digest
+
+
+def decrypt_document(obj: YMap, identities: Sequence[str], *, verify_mac: bool = True) -> YMap:
+    """Decrypt a SOPS-encrypted document with age identities; returns a new document without the ``sops``
+    block (positions kept). Raises SopsError (an InputError) when no identity opens the data key, a value
+    fails authentication, or (``verify_mac``) the MAC does not match. Never puts clear values in errors.
+
+    The MAC of a multi-document file covers all its documents: use ``decrypt_documents`` for those."""
+    meta = parse_metadata(obj)
+    key = _data_key(meta, identities, _where(obj, "sops"))
+    digest = _new_digest(meta)
+    out = _decrypt_values(obj, meta, key, digest)
     if verify_mac:
-        try:
-            stored, _ = _decrypt_value(meta.mac, key, _normalized_lastmodified(meta.lastmodified))
-        except ValueError:
-            raise SopsError(
-                "sops MAC cannot be decrypted (tampered mac or lastmodified)", location=where
-            ) from None
-        if str(stored) != digest.hexdigest().upper():
-            raise SopsError(
-                "sops MAC mismatch: the document was changed after it was encrypted",
-                location=where,
-                hint="re-encrypt the file with sops instead of editing it by hand",
-            )
+        _check_mac(meta, key, digest, _where(obj))
+    return out
+
+
+def decrypt_documents(
+    objs: Sequence[YMap], identities: Sequence[str], *, verify_mac: bool = True
+) -> list[YMap]:
+    """Decrypt every document of one SOPS-encrypted file, as sops does: the metadata of the first document,
+    one data key and one MAC over all documents in order. Raises SopsError like ``decrypt_document``."""
+    if not objs:
+        return []
+    meta = parse_metadata(objs[0])
+    key = _data_key(meta, identities, _where(objs[0], "sops"))
+    digest = _new_digest(meta)
+    out = [_decrypt_values(obj, meta, key, digest) for obj in objs]
+    if verify_mac:
+        _check_mac(meta, key, digest, _where(objs[0]))
     return out
 
 

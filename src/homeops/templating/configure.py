@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from homeops.errors import Location, UsageError
 from homeops.templating.data import format_key_path, load_data, locate_key_path
 from homeops.templating.makejinja_config import MakejinjaConfig, load_makejinja_config
-from homeops.templating.manifest import MANIFEST_REL, read_manifest
+from homeops.templating.manifest import MANIFEST_REL, read_manifest, sha256
 from homeops.templating.plugins import PathFilter, load_plugin, plugin_sandbox
-from homeops.templating.render import TreeRenderer, build_environment
+from homeops.templating.render import RenderOutcome, TreeRenderer, build_environment
 from homeops.templating.report import (
     UNDEFINED_HINT,
     ConfigureOptions,
@@ -22,6 +23,8 @@ from homeops.templating.report import (
 )
 from homeops.templating.undefined import UndefinedRecorder, UndefinedUse
 from homeops.templating.writer import commit, plan_changes
+
+SOPS_HINT = "fix the creation rule in .sops.yaml (age recipients only), or the rendered file"
 
 
 def _root_name(name: str) -> str:
@@ -104,7 +107,36 @@ def _option_findings(config: MakejinjaConfig, display: _Display) -> list[Finding
     return found
 
 
-def configure(options: ConfigureOptions) -> ConfigureResult:
+def _encrypt_step(
+    outcome: RenderOutcome, output: Path, repo: Path, display: _Display, age_key: Path | None
+) -> tuple[dict[str, str], dict[str, str], list[Finding]]:
+    """SOPS-encrypts, in ``outcome``, every rendered file a ``.sops.yaml`` creation rule selects, as
+    ``task configure`` does after rendering. Returns the plaintext hashes, the re-encryption notes and the
+    findings (an error for each file that cannot be encrypted, so that nothing is written)."""
+    from homeops.sops.files import encrypt_rendered, repo_identities
+
+    identities, key_problem = repo_identities(repo, age_key)
+    step = encrypt_rendered({r: f.content for r, f in outcome.files.items()}, output, repo, identities)
+    findings = [
+        Finding(
+            Severity.ERROR,
+            FindingCode.CONFIG_INVALID,
+            f"cannot SOPS-encrypt {rel}: {message}",
+            Location(display(output / rel)),
+            rel,
+            SOPS_HINT,
+        )
+        for rel, message in step.errors
+    ]
+    if key_problem and step.contents:
+        findings.append(Finding(Severity.WARNING, FindingCode.CONFIG_INVALID, f"age key: {key_problem}"))
+    for rel, content in step.contents.items():
+        outcome.files[rel] = replace(outcome.files[rel], content=content)
+    plain = {rel: sha256(content) for rel, content in step.plaintexts.items()}
+    return plain, step.notes, findings
+
+
+def configure(options: ConfigureOptions, *, age_key: Path | None = None) -> ConfigureResult:
     """Renders the repository's makejinja templates as makejinja would, and writes them only if all is well.
 
     Every undefined variable of every template, every template error, every configuration finding of
@@ -112,6 +144,11 @@ def configure(options: ConfigureOptions) -> ConfigureResult:
     the output directory) is reported in one result. Files are written only when there is no error and not
     ``dry_run``; then all of them are written, or none. Raises ``UsageError`` for a missing or invalid
     ``makejinja.toml`` and ``BuildError``/``InputError`` for plugins or data files that cannot be loaded.
+
+    Rendered files that a ``.sops.yaml`` creation rule selects are SOPS-encrypted before anything is
+    written; one that cannot be encrypted is an error (nothing is written). An unchanged plaintext keeps the
+    existing ciphertext; ``age_key`` (besides ``SOPS_AGE_KEY_FILE``... and the repository's ``age.key``)
+    is the identity that decrypts it for that comparison.
     """
     repo = Path(os.path.abspath(options.repo_dir))
     display = _Display(repo)
@@ -145,6 +182,8 @@ def configure(options: ConfigureOptions) -> ConfigureResult:
     findings.extend(merge_undefined(recorder.findings(), outcome.static, options.optional_variables))
 
     output = config.output
+    plain_hashes, notes, sops_findings = _encrypt_step(outcome, output, repo, display, age_key)
+    findings.extend(sops_findings)
     plan = plan_changes(
         output,
         outcome,
@@ -152,8 +191,13 @@ def configure(options: ConfigureOptions) -> ConfigureResult:
         force=options.force,
         prune=options.prune,
         display=display(output),
+        plain_hashes=plain_hashes,
     )
     findings.extend(plan.findings)
+    for rel in plan.changed:
+        if rel in notes:
+            where = Location(display(output / rel))
+            findings.append(Finding(Severity.WARNING, FindingCode.CONFIG_INVALID, notes[rel], where, rel))
     findings.sort(key=Finding.sort_key)
     ok = not any(f.severity is Severity.ERROR for f in findings)
     written = False

@@ -13,6 +13,7 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -82,9 +83,18 @@ def _sops_encrypted(content: bytes) -> bool:
 
 
 def plan_changes(
-    output_dir: Path, outcome: RenderOutcome, manifest: Manifest, *, force: bool, prune: bool, display: str
+    output_dir: Path,
+    outcome: RenderOutcome,
+    manifest: Manifest,
+    *,
+    force: bool,
+    prune: bool,
+    display: str,
+    plain_hashes: Mapping[str, str] | None = None,
 ) -> Plan:
-    """What applying ``outcome`` to ``output_dir`` means. ``display`` is how the output dir is shown."""
+    """What applying ``outcome`` to ``output_dir`` means. ``display`` is how the output dir is shown.
+    ``plain_hashes`` are the hashes of the plaintext of the files configure SOPS-encrypted."""
+    plain = plain_hashes or {}
     plan = Plan()
 
     def where(rel: str) -> Location:
@@ -106,9 +116,10 @@ def plan_changes(
             plan.writes.append(rendered)
         elif current == rendered.content:
             plan.unchanged.append(rel)
-        elif manifest.files.get(rel) == new_hash and _sops_encrypted(current):
+        elif manifest.files.get(rel) in (new_hash, plain.get(rel, new_hash)) and _sops_encrypted(current):
             # Rendered as last time, then encrypted in place with sops (task configure does that): the
             # encrypted file is the user's to keep.
+            plan.manifest[rel] = manifest.files[rel]
             plan.unchanged.append(rel)
         elif force or manifest.files.get(rel) == sha256(current):
             plan.changed.append(rel)

@@ -28,6 +28,9 @@ _TOP_KEYS = {
     "persistentVolumeClaims": "PersistentVolumeClaims (namespace/name) created outside the repository",
     "sources": "Flux sources ([Kind/][namespace/]name) that are this repository",
     "sourceRoot": "the folder this repository's Flux paths start from (an OCI artifact pushed from it)",
+    "helm": "chart store: mirrors (URL prefix -> mirror prefix), plainHTTP and insecure hosts",
+    "apiVersions": "extra API versions (group/version or group/version/Kind) for helm --api-versions",
+    "cacheMaxSize": "bound of the build cache in bytes (default 512 MiB), pruned least recently used",
 }
 _RULE_KEYS = ("select", "ignore", "severity")
 
@@ -50,6 +53,9 @@ class ValidateConfig:
     persistent_volume_claims: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     source_root: str | None = None
+    helm: Any = None  # a homeops.helm.store.mirrors.HelmStoreConfig (None: the defaults)
+    api_versions: tuple[str, ...] = ()
+    cache_max_size: int | None = None
     file: str | None = None
 
 
@@ -122,6 +128,19 @@ def load_config(root: Path, explicit: Path | None = None) -> ValidateConfig:
     source_root = data.get("sourceRoot")
     if source_root is not None and not isinstance(source_root, str):
         raise UsageError("sourceRoot must be a folder path", location=_loc(data, "sourceRoot", display))
+    max_size = data.get("cacheMaxSize")
+    if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 0):
+        raise UsageError(
+            "cacheMaxSize must be a number of bytes", location=_loc(data, "cacheMaxSize", display)
+        )
+    helm = None
+    if "helm" in data:
+        from homeops.helm.store.mirrors import HelmStoreConfig
+
+        try:
+            helm = HelmStoreConfig.from_mapping(data.get("helm"))
+        except UsageError as exc:
+            raise UsageError(str(exc), location=_loc(data, "helm", display)) from None
     return ValidateConfig(
         select=tuple(c.upper() for c in _strings(rules, "select", display, "rules.select")),
         ignore_rules=tuple(c.upper() for c in _strings(rules, "ignore", display, "rules.ignore")),
@@ -137,6 +156,9 @@ def load_config(root: Path, explicit: Path | None = None) -> ValidateConfig:
         persistent_volume_claims=_strings(data, "persistentVolumeClaims", display, "persistentVolumeClaims"),
         sources=_strings(data, "sources", display, "sources"),
         source_root=source_root,
+        helm=helm,
+        api_versions=_strings(data, "apiVersions", display, "apiVersions"),
+        cache_max_size=max_size,
         file=display,
     )
 

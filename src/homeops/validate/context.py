@@ -76,9 +76,10 @@ class ValidateContext:
 
     def built(self, kind: str | None = None) -> Iterator[Built]:
         """Every object the tree applies (optionally of one kind), with its Kustomization: its own build's
-        objects, then what its ResourceSets make flux-operator apply."""
+        objects, then what its ResourceSets make flux-operator apply, then what its HelmReleases' charts
+        render (when the Helm stage ran)."""
         for node in self.cluster.nodes:
-            for obj in [*node.objects, *node.generated]:
+            for obj in [*node.objects, *node.generated, *node.rendered]:
                 if kind is None or obj.get("kind") == kind:
                     yield Built(obj, node)
 
@@ -95,6 +96,11 @@ class ValidateContext:
 
     def helmreleases(self) -> list[HelmReleaseNode]:
         return self.cluster.helmreleases
+
+    @property
+    def helm_renders(self) -> list[Any]:
+        """The RenderResults of the Helm stage (none when it did not run)."""
+        return self.cluster.helm.results() if self.cluster.helm is not None else []
 
     def entries(self, kind: str | None = None) -> Iterator[ObjectEntry]:
         """Raw objects as committed in Git (not built)."""

@@ -14,6 +14,7 @@ from typing import Any
 from homeops.findings import Finding, Severity
 from homeops.flux.api import RepoOptions
 from homeops.flux.cluster import build_cluster
+from homeops.flux.masking import SecretMasker, cluster_masker
 from homeops.flux.repository import git_root
 from homeops.rules.base import Rule
 from homeops.rules.registry import find_rule, rules_of_kind
@@ -37,6 +38,7 @@ class ValidateOptions:
     age_key: Path | None = None
     base: str | None = None  # report only what the change from this git ref reaches (validate --base)
     cache: bool = False  # use the persistent build cache (the CLI turns it on unless --no-cache)
+    helm: bool = False  # render the HelmReleases' charts from the store (the CLI: unless --no-helm)
 
 
 @dataclass
@@ -47,6 +49,7 @@ class ValidateResult:
     seconds: float
     repo: Path
     extra: dict[str, Any] = field(default_factory=dict)
+    masker: SecretMasker | None = field(default=None, repr=False, compare=False)
 
     @property
     def errors(self) -> int:
@@ -77,6 +80,8 @@ class ValidateResult:
                     "line": f.line,
                     "column": f.column,
                     "object": f.object,
+                    "field": f.field,
+                    "hint": f.hint,
                 }
                 for f in self.findings
             ],
@@ -125,6 +130,7 @@ def validate(options: ValidateOptions) -> ValidateResult:
         config_file=options.config_file,
         allow_network=config.allow_network,
         cache=options.cache,
+        helm=options.helm,
     )
     cluster_options = repo_options.cluster_options()
     cluster = build_cluster(cluster_options)
@@ -135,6 +141,8 @@ def validate(options: ValidateOptions) -> ValidateResult:
         raw.extend(rule.check(ctx))
     findings, suppressed = postprocess(raw, config, root)
     extra: dict[str, Any] = {"build_seconds": round(build_seconds, 3), "kustomizations": len(cluster.nodes)}
+    if cluster.helm is not None:
+        extra["helm"] = cluster.helm.counts()
     if options.base is not None:
         from homeops.validate.changed import scope
 
@@ -142,7 +150,8 @@ def validate(options: ValidateOptions) -> ValidateResult:
         kept = [f for f in findings if reach.keeps(f)]
         extra["base"] = {**reach.to_json(), "findings_outside": len(findings) - len(kept)}
         findings = kept
-    return ValidateResult(findings, rules, suppressed, time.perf_counter() - started, root, extra)
+    masker = cluster_masker(cluster, cluster_options.identities)
+    return ValidateResult(findings, rules, suppressed, time.perf_counter() - started, root, extra, masker)
 
 
 def postprocess(findings: list[Finding], config: ValidateConfig, root: Path) -> tuple[list[Finding], int]:

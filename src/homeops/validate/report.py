@@ -1,7 +1,11 @@
-"""Reports of validate findings: text (grouped by file), JSON, GitHub annotations, SARIF 2.1.0, JUnit XML."""
+"""Reports of validate findings: text (grouped by file), JSON, GitHub annotations, SARIF 2.1.0, JUnit XML.
+
+Every format masks secret values, and what substitution derived from them, in the findings' texts.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from itertools import groupby
@@ -9,14 +13,41 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from homeops import __version__
+from homeops.errors import HomeopsError
 from homeops.findings import Finding, Severity
+from homeops.flux.masking import SecretMasker, repository_masker
 from homeops.rules.base import Rule
 from homeops.validate.engine import ValidateResult
 
 FORMATS = ("text", "json", "github", "sarif", "junit")
 
 
-def render(result: ValidateResult, fmt: str) -> str:
+def render(result: ValidateResult, fmt: str, masker: SecretMasker | None = None) -> str:
+    """``result`` in format ``fmt``, with secret values masked by ``masker`` (default: the result's own
+    ``masker`` when the engine attached one, else one made from the repository's Secrets and SOPS files
+    with the age keys of the environment)."""
+    if not result.findings:
+        return _render(result, fmt)
+    mask = masker if masker is not None else result_masker(result)
+    if mask.active:
+        result = dataclasses.replace(result, findings=[mask.finding(f) for f in result.findings])
+    return _render(result, fmt)
+
+
+def result_masker(result: ValidateResult) -> SecretMasker:
+    """The masker the engine attached to ``result``, else one from its repository alone."""
+    attached = getattr(result, "masker", None)
+    if isinstance(attached, SecretMasker):
+        return attached
+    from homeops.sops import load_age_identities
+
+    try:
+        return repository_masker(result.repo, load_age_identities())
+    except (HomeopsError, OSError):
+        return SecretMasker()
+
+
+def _render(result: ValidateResult, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(result.to_json(), indent=2) + "\n"
     if fmt == "github":
@@ -44,6 +75,10 @@ def text(result: ValidateResult) -> str:
         f"on {s.get('kustomizations', 0)} Kustomizations in {s['seconds']:.2f}s"
         + (f"; {s['suppressed']} suppressed" if s["suppressed"] else "")
     )
+    helm = s.get("helm")
+    if isinstance(helm, dict) and helm:
+        parts = ", ".join(f"{n} {status}" for status, n in sorted(helm.items()))
+        lines.append(f"HelmReleases: {parts}")
     base = s.get("base")
     if isinstance(base, dict):
         lines.append(

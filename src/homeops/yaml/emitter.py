@@ -26,6 +26,7 @@ __all__ = ["dump_document", "dump_documents", "go_format_float", "needs_quotes",
 
 _WIDTH = 80
 _MAX_SIMPLE_KEY = 128
+_MAX_FAST_INDENT = 128  # the fast writer recurses about once per indentation step
 _BAD_FIRST = frozenset("#,[]{}&*!|>'\"%@`")
 _INDICATOR_FIRST = frozenset("?:-")
 _RISKY_FIRST = _BAD_FIRST | frozenset("?:-. ")
@@ -223,6 +224,8 @@ class _Writer:
         raise BuildError(f"cannot print a value of type {type(value).__name__} as YAML")
 
     def mapping(self, value: dict[str, Any], indent: int, inline: bool) -> None:
+        if indent > _MAX_FAST_INDENT:  # deeply nested: libyaml's emitter, driven without recursion
+            raise _Hard
         out = self.out
         append = out.append
         pad = " " * indent
@@ -258,6 +261,8 @@ class _Writer:
                 append(text + ": " + self.scalar(item, inner, inner + len(text)) + "\n")
 
     def sequence(self, value: list[Any], indent: int, inline: bool) -> None:
+        if indent > _MAX_FAST_INDENT:
+            raise _Hard
         out = self.out
         pad = " " * indent
         for item in value:
@@ -313,20 +318,39 @@ def _scalar_event(value: Any) -> ev.ScalarEvent:
 
 
 def _events(emit: Any, value: Any) -> None:
-    """Send the events of ``value`` to ``emit``, as go-yaml v2 marshals the JSON-decoded value."""
-    if isinstance(value, dict):
-        emit(_MAP_START)
-        for key in sort_keys(value.keys()):
-            emit(_scalar_event(key if isinstance(key, str) else str(key)))
-            _events(emit, value[key])
-        emit(_MAP_END)
-    elif isinstance(value, list):
-        emit(_SEQ_START)
-        for item in value:
-            _events(emit, item)
-        emit(_SEQ_END)
-    else:
-        emit(_scalar_event(value))
+    """Send the events of ``value`` to ``emit``, as go-yaml v2 marshals the JSON-decoded value.
+
+    Iterative (a stack of pending items), so any nesting depth works."""
+    stack: list[Any] = [value]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item = pop()
+        if item is _MAP_END or item is _SEQ_END:
+            emit(item)
+        elif isinstance(item, _Key):
+            emit(_scalar_event(item.text))
+        elif isinstance(item, dict):
+            emit(_MAP_START)
+            push(_MAP_END)
+            for key in reversed(sort_keys(item.keys())):
+                push(item[key])
+                push(_Key(key if isinstance(key, str) else str(key)))
+        elif isinstance(item, list):
+            emit(_SEQ_START)
+            push(_SEQ_END)
+            for child in reversed(item):
+                push(child)
+        else:
+            emit(_scalar_event(item))
+
+
+class _Key:
+    """A mapping key waiting on the event stack (so it is not taken for a string value)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 def _run_libyaml(events: Iterable[ev.Event]) -> str:

@@ -36,25 +36,28 @@ _GO_INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|
 
 
 def go_int_value(text: str) -> int | None:
-    """Value of ``text`` as Go's ``strconv.ParseInt(text, 0, 64)`` reads it (no underscores), or None."""
+    """Value of ``text`` as Go's ``strconv.ParseInt(text, 0, 64)`` or ``ParseUint`` reads it (no underscores),
+    or None (not an integer, or out of the int64 and uint64 ranges: Go's range error)."""
     if not _GO_INT.fullmatch(text):
         return None
     sign = -1 if text[0] == "-" else 1
     body = text.lstrip("+-")
     prefix = body[:2].lower()
     if prefix in ("0x", "0o", "0b"):
-        value = int(body[2:], {"0x": 16, "0o": 8, "0b": 2}[prefix])
+        digits, base = body[2:], {"0x": 16, "0o": 8, "0b": 2}[prefix]
     elif len(body) > 1 and body[0] == "0":
-        value = int(body[1:], 8)
+        digits, base = body[1:], 8
     else:
-        value = int(body)
-    return sign * value
+        digits, base = body, 10
+    if len(digits.lstrip("0")) > 64:  # wider than 64 bits in any base (and no 4,300-digit str limit)
+        return None
+    value = sign * int(digits, base)
+    return value if _INT64_MIN <= value <= _UINT64_MAX else None
 
 
 def _go_ints_as_int(text: str) -> bool:
     """Whether go-yaml v2 reads ``text`` (underscores removed) as an int64 or a uint64."""
-    value = go_int_value(text)
-    return value is not None and _INT64_MIN <= value <= _UINT64_MAX
+    return go_int_value(text) is not None
 
 
 def needs_quotes(text: str) -> bool:

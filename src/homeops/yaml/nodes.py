@@ -76,40 +76,115 @@ def as_seq(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def deep_copy(value: Any) -> Any:
-    """Copy a document tree, keeping positions. Scalars are immutable and shared."""
+def _shell(value: dict[str, Any] | list[Any]) -> YMap | YSeq:
+    """An empty copy of a container, with its positions."""
     if isinstance(value, YMap):
         m = YMap(pos=value.pos)
-        for k, v in value.items():
-            m[k] = deep_copy(v)
         m.kpos = dict(value.kpos)
         if value.empty:
             m.empty = set(value.empty)
         return m
     if isinstance(value, dict):
-        return YMap((k, deep_copy(v)) for k, v in value.items())
+        return YMap()
     if isinstance(value, YSeq):
-        s = YSeq((deep_copy(v) for v in value), pos=value.pos)
+        s = YSeq(pos=value.pos)
         s.ipos = list(value.ipos)
         return s
+    return YSeq()
+
+
+_RECURSIVE_DEPTH = 64
+"""Subtrees this deep are copied recursively (fast); deeper ones with an explicit stack."""
+
+
+def deep_copy(value: Any) -> Any:
+    """Copy a document tree, keeping positions. Scalars are immutable and shared. Any depth is fine."""
+    return _copy(value, 0)
+
+
+def _copy(value: Any, depth: int) -> Any:
+    if depth > _RECURSIVE_DEPTH:
+        return _copy_iterative(value)
+    depth += 1
+    if isinstance(value, YMap):
+        m = YMap(pos=value.pos)
+        for k, v in value.items():
+            m[k] = _copy(v, depth) if isinstance(v, dict | list) else v
+        m.kpos = dict(value.kpos)
+        if value.empty:
+            m.empty = set(value.empty)
+        return m
+    if isinstance(value, YSeq):
+        s = YSeq([_copy(v, depth) if isinstance(v, dict | list) else v for v in value], pos=value.pos)
+        s.ipos = list(value.ipos)
+        return s
+    if isinstance(value, dict):
+        return YMap((k, _copy(v, depth)) for k, v in value.items())
     if isinstance(value, list):
-        return YSeq(deep_copy(v) for v in value)
+        return YSeq(_copy(v, depth) for v in value)
     return value
+
+
+def _copy_iterative(value: Any) -> Any:
+    if not isinstance(value, dict | list):
+        return value
+    root = _shell(value)
+    stack: list[tuple[Any, Any]] = [(value, root)]
+    while stack:
+        src, dst = stack.pop()
+        if isinstance(src, dict):
+            for k, v in src.items():
+                if isinstance(v, dict | list):
+                    c = dst[k] = _shell(v)
+                    stack.append((v, c))
+                else:
+                    dst[k] = v
+        else:
+            for v in src:
+                if isinstance(v, dict | list):
+                    c = _shell(v)
+                    dst.append(c)
+                    stack.append((v, c))
+                else:
+                    dst.append(v)
+    return root
+
+
+def _convert(value: Any, make_map: Any, make_seq: Any, key: Any) -> Any:
+    """Rebuild a tree with other container types (iterative: any depth)."""
+    if not isinstance(value, dict | list):
+        return value
+    root = make_map() if isinstance(value, dict) else make_seq()
+    stack: list[tuple[Any, Any]] = [(value, root)]
+    while stack:
+        src, dst = stack.pop()
+        if isinstance(src, dict):
+            for k, v in src.items():
+                if isinstance(v, dict | list):
+                    c = dst[key(k)] = make_map() if isinstance(v, dict) else make_seq()
+                    stack.append((v, c))
+                else:
+                    dst[key(k)] = v
+        else:
+            for v in src:
+                if isinstance(v, dict | list):
+                    c = make_map() if isinstance(v, dict) else make_seq()
+                    dst.append(c)
+                    stack.append((v, c))
+                else:
+                    dst.append(v)
+    return root
+
+
+def _same(key: Any) -> Any:
+    return key
 
 
 def to_plain(value: Any) -> Any:
     """Convert a tree into builtin dicts and lists (for JSON output and comparisons)."""
-    if isinstance(value, dict):
-        return {k: to_plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_plain(v) for v in value]
-    return value
+    return _convert(value, dict, list, _same)
 
 
 def from_plain(value: Any) -> Any:
     """Convert builtin dicts and lists into YMap/YSeq (without positions)."""
-    if isinstance(value, dict):
-        return YMap((str(k), from_plain(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return YSeq(from_plain(v) for v in value)
-    return value
+    return _convert(value, YMap, YSeq, str)

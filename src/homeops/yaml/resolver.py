@@ -7,6 +7,8 @@ explicit ``!!`` tag must resolve to that tag. Timestamps come back as the text k
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from typing import Any
@@ -185,11 +187,14 @@ _CHECKED_TAGS = frozenset({"bool", "int", "float", "null", "timestamp"})
 def resolve_tagged(tag: str, text: str) -> Any:
     """Value of a scalar with an explicit tag; raises ValueError (go-yaml's message) on a mismatch.
 
-    Tags outside ``tag:yaml.org,2002:`` (``!env_var``...) and ``!!str`` keep the text as a string.
+    Tags outside ``tag:yaml.org,2002:`` (``!env_var``...), unknown ones (``!!binaaary``) and ``!!str`` keep
+    the text as a string, as go-yaml v3 does; ``!!binary`` is base64-decoded.
     """
     if not tag.startswith(_YAML_TAG_PREFIX):
         return text
     short = tag[len(_YAML_TAG_PREFIX) :]
+    if short == "binary":
+        return _decode_binary(text)
     if short not in _CHECKED_TAGS:
         return text
     rtag, value = resolve_plain_tagged(text)
@@ -198,6 +203,16 @@ def resolve_tagged(tag: str, text: str) -> Any:
     if short == "float" and rtag == "int":
         return float(value)
     raise ValueError(f"cannot decode !!{rtag} `{text}` as a !!{short}")
+
+
+def _decode_binary(text: str) -> str:
+    """A ``!!binary`` scalar as go-yaml v3 decodes it: Go's standard base64 (line breaks skipped, padding
+    required), the bytes read as a string."""
+    try:
+        data = base64.b64decode(text.replace("\r", "").replace("\n", ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("!!binary value contains invalid base64 data") from None
+    return data.decode("utf-8", "replace")
 
 
 def key_text(key: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -153,11 +154,21 @@ def test_cache_roundtrip_and_corruption(tmp_path: Path) -> None:
     assert cache.get(key) is None and not entry.exists()
 
 
-def test_missing_helm_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(HelmUnavailableError, match="HOMEOPS_HELM is not set and there is no `helm` on PATH"):
+def test_missing_helm_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))  # no helm beside homeops either
+    with pytest.raises(HelmUnavailableError, match="HOMEOPS_HELM is not set, there is no `helm` on PATH"):
         find_helm({"PATH": str(tmp_path)})
     with pytest.raises(HelmUnavailableError, match="not a file"):
         find_helm({"HOMEOPS_HELM": str(tmp_path / "nope")})
+
+
+def test_helm_beside_the_interpreter_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "helm"
+    fake.write_text("#!/bin/sh\necho v4.1.4+g05fa379\n", encoding="utf-8")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    found = find_helm({"PATH": str(tmp_path / "empty")})
+    assert (found.path, found.version) == (fake.resolve(), "v4.1.4+g05fa379")
 
 
 def test_helm_v3_is_refused(tmp_path: Path) -> None:

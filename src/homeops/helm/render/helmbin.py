@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -81,11 +82,15 @@ def _candidate(env: Mapping[str, str]) -> tuple[Path, str]:
             raise HelmUnavailableError(f"${HELM_ENV} ({explicit}) is not executable", hint=_INSTALL_HINT)
         return path, f"${HELM_ENV} ({explicit})"
     found = shutil.which("helm", path=env.get("PATH", os.defpath))
-    if found is None:
-        raise HelmUnavailableError(
-            f"helm was not found: ${HELM_ENV} is not set and there is no `helm` on PATH", hint=_INSTALL_HINT
-        )
-    return Path(found), f"helm on PATH ({found})"
+    if found is not None:
+        return Path(found), f"helm on PATH ({found})"
+    beside = Path(sys.executable).parent / "helm"  # the pinned one `make` installs into the virtualenv
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return beside, f"helm beside homeops ({beside})"
+    raise HelmUnavailableError(
+        f"helm was not found: ${HELM_ENV} is not set, there is no `helm` on PATH nor in {beside.parent}",
+        hint=_INSTALL_HINT,
+    )
 
 
 def find_helm(env: Mapping[str, str] | None = None) -> HelmBinary:

@@ -44,7 +44,11 @@ _HINT = "set an exact version (1.2.3); Renovate can keep it current"
 
 
 def _version_problem(spec: YMap) -> tuple[str, str] | None:
-    """(why, key to point at) when a chart template's version is missing or a range."""
+    """(why, key to point at) when a chart template's version is missing or a range. None for a chart from a
+    GitRepository or Bucket: source-controller ignores ``version`` there (the source revision pins it)."""
+    source = spec.get("sourceRef")
+    if isinstance(source, dict) and source.get("kind") in ("GitRepository", "Bucket"):
+        return None
     if "version" not in spec or spec.get("version") in (None, ""):
         return "has no version: Flux installs the latest chart ('*')", ""
     version = spec.get("version")

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from homeops.errors import HomeopsError
 from homeops.findings import Finding, Severity
-from homeops.kustomize.files import is_remote
+from homeops.kustomize.files import is_remote, path_problem
 from homeops.kustomize.kustomization import KUSTOMIZATION_FILE_NAMES
 from homeops.rules.base import finding
 from homeops.rules.validate._common import as_map, as_seq, item_pos, key_pos
@@ -83,8 +83,8 @@ class _Walk:
             self.use(d, ref, pos, resource=name in _RESOURCE_FIELDS)
 
     def use(self, base: Path, ref: str, pos: Pos | None, *, resource: bool) -> None:
-        if not ref or is_remote(ref) or "${" in ref or "\n" in ref:
-            return
+        if not ref or is_remote(ref) or "${" in ref or "\n" in ref or path_problem(ref) is not None:
+            return  # a path the build cannot use is build-succeeds' finding
         target = Path(os.path.normpath(base / ref))
         if target.is_dir():
             if self.kfile(target) is not None:
@@ -163,7 +163,7 @@ def _references(data: YMap) -> Iterator[tuple[str, Pos | None, str]]:
 def _walk(ctx: ValidateContext) -> _Walk:
     walk = _Walk(ctx.root)
     for node in ctx.cluster.nodes:
-        if node.status not in ("ok", "failed") or not node.path:
+        if node.status not in ("ok", "failed") or not node.path or path_problem(node.path) is not None:
             continue
         kdir = Path(os.path.normpath(ctx.root / node.path))
         if not kdir.is_dir() or not kdir.is_relative_to(ctx.root):
