@@ -210,6 +210,106 @@ def bench_repo(src: Path, work: Path, runs: int, kubectl: Path | None) -> dict[s
     return samples
 
 
+HELM_KS = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {{name: {name}, namespace: flux-system}}
+spec:
+  interval: 1h
+  path: ./kubernetes/{path}
+  prune: true
+  sourceRef: {{kind: GitRepository, name: flux-system}}
+"""
+HELM_HR = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {{name: app-{i}, namespace: apps-{ns}}}
+spec:
+  interval: 1h
+  chart:
+    spec:
+      chart: ./charts/homelab-app
+      sourceRef: {{kind: GitRepository, name: flux-system, namespace: flux-system}}
+  values:
+    controllers:
+      main:
+        type: {kind}
+        containers:
+          app:
+            image: {{repository: ghcr.io/example/app-{i}, tag: 1.{i}.0}}
+            env: {{TZ: Europe/Paris, APP_ID: "{i}"}}
+    ingress:
+      main: {{enabled: true, hosts: [{{host: "app-{i}.example.org"}}]}}
+    persistence:
+      config: {{enabled: true, size: 1Gi, storageClass: ceph-block}}
+      cache: {{enabled: true, type: emptyDir}}
+"""
+
+
+def helm_repo(dest: Path, releases: int) -> Path:
+    """A repository of ``releases`` HelmReleases of the fixture library-based chart (a chart of this
+    repository, so no store is needed), in 10 namespaces."""
+    shutil.copytree(ROOT / "tests" / "fixtures" / "helm" / "homelab-app", dest / "charts" / "homelab-app")
+    k = dest / "kubernetes"
+    (k / "flux").mkdir(parents=True)
+    (k / "flux" / "apps.yaml").write_text(HELM_KS.format(name="apps", path="apps"))
+    names = []
+    for i in range(releases):
+        app = k / "apps" / f"app-{i}"
+        app.mkdir(parents=True)
+        kind = "statefulset" if i % 3 == 0 else "deployment"
+        (app / "helmrelease.yaml").write_text(HELM_HR.format(i=i, ns=i % 10, kind=kind))
+        (app / "kustomization.yaml").write_text("resources:\n  - ./helmrelease.yaml\n")
+        (k / "apps" / f"app-{i}.yaml").write_text(HELM_KS.format(name=f"app-{i}", path=f"apps/app-{i}"))
+        names.append(f"app-{i}.yaml")
+    (k / "apps" / "kustomization.yaml").write_text("resources:\n" + "".join(f"  - ./{n}\n" for n in names))
+    return dest
+
+
+def bench_helm(work: Path, runs: int, releases: int) -> dict[str, Sample]:
+    repo = helm_repo(work / "repo", releases)
+    out = work / "out"
+    h = str(HOMEOPS)
+    warm = {**os.environ, "HOMEOPS_CACHE_DIR": str(work / "cache-warm")}
+    build = [h, "build", "all", "--repo", str(repo), "-O", str(out)]
+    run([*build, "--helm"], env=warm)  # fills the build and render caches
+
+    def cold() -> dict[str, str]:
+        shutil.rmtree(work / "cache-cold", ignore_errors=True)
+        return {**os.environ, "HOMEOPS_CACHE_DIR": str(work / "cache-cold")}
+
+    scenarios: dict[str, Callable[[], tuple[list[str], dict[str, str]]]] = {
+        "build-all": lambda: (build, warm),
+        "build-all-helm-cold": lambda: ([*build, "--helm"], cold()),
+        "build-all-helm-warm": lambda: ([*build, "--helm"], warm),
+    }
+    samples = {name: Sample() for name in scenarios}
+    for _ in range(runs):
+        for name, make in scenarios.items():
+            cmd, run_env = make()
+            elapsed, rss, code = run(cmd, env=run_env)
+            if code not in (0, 1):
+                raise SystemExit(f"{name}: exit {code}")
+            samples[name].times.append(elapsed)
+            samples[name].rss_kib = max(samples[name].rss_kib, rss)
+    return samples
+
+
+def helm_report(s: dict[str, Sample], runs: int, releases: int) -> list[str]:
+    lines = [f"## {releases} HelmReleases of the library-based fixture chart", ""]
+    lines += [
+        f"medians of {runs} whole-process runs",
+        "",
+        "| scenario | median s | peak RSS MiB |",
+        "|---|---:|---:|",
+    ]
+    for k, v in s.items():
+        lines.append(f"| {k} | {v.median:.3f} | {v.rss_kib / 1024:.0f} |")
+    ratio = s["build-all-helm-warm"].median / s["build-all"].median
+    lines += ["", f"- warm `build all --helm` / warm `build all`: {ratio:.2f}x", ""]
+    return lines
+
+
 def largest(corpus: Path, count: int) -> list[Path]:
     index = json.loads((corpus / "corpus.json").read_text())
     repos = [corpus / r["dir"] for r in index["repos"]]
@@ -254,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repo", action="append", default=[], help="a corpus directory name (repeatable)")
     ap.add_argument("--skip-kubectl", action="store_true", help="without the kubectl loops")
     ap.add_argument("--report", type=Path, default=ROOT / "bench-report.md")
+    ap.add_argument(
+        "--helm-releases", type=int, default=150, help="HelmReleases of the Helm benchmark (0: none)"
+    )
     args = ap.parse_args(argv)
     if not (args.corpus / "corpus.json").is_file():
         print(f"corpus not found at {args.corpus}", file=sys.stderr)
@@ -265,6 +368,12 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="homeops-bench-") as tmp:
             samples = bench_repo(repo, Path(tmp), args.runs, kubectl)
         block = report(repo.name, samples, args.runs)
+        print("\n".join(block), flush=True)
+        lines += block
+    if args.helm_releases:
+        with tempfile.TemporaryDirectory(prefix="homeops-bench-helm-") as tmp:
+            samples = bench_helm(Path(tmp), args.runs, args.helm_releases)
+        block = helm_report(samples, args.runs, args.helm_releases)
         print("\n".join(block), flush=True)
         lines += block
     args.report.write_text("\n".join(lines) + "\n")

@@ -194,10 +194,15 @@ def test_build_all_helm_writes_every_release(
     code, out, err = _cli(["build", "all", "--helm", "--repo", str(repo), "-O", str(out_dir)], capsys)
     assert code == 0, out + err  # a chart missing from the store is listed, not a failure
     assert "HelmRelease/default/remote: not-in-store" in out and "1 not-in-store, 1 rendered" in out
-    summary = json.loads((out_dir / "helm" / "summary.json").read_text())
-    assert summary["totals"] == {"not-in-store": 1, "rendered": 1}
-    assert "kind: StatefulSet" in (out_dir / "helm" / "default" / "demo.yaml").read_text()
-    assert "homeops charts pull" in (out_dir / "helm" / "default" / "remote.err").read_text()
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["totals"]["helmreleases"] == {"not-in-store": 1, "rendered": 1}
+    statuses = {r["name"]: (r["status"], r["message"]) for r in summary["helmreleases"]}
+    assert statuses["demo"] == ("rendered", "")
+    assert statuses["remote"][0] == "not-in-store" and "homeops charts pull" in statuses["remote"][1]
+    (row,) = summary["kustomizations"]
+    assert row["rendered"] == 1
+    text = (out_dir / "flux-system" / "apps.yaml").read_text()
+    assert text.index("kind: HelmRelease") < text.index("kind: StatefulSet")  # the charts' objects come after
 
 
 TOKEN = "t0ken-VALUE-5150-qx"

@@ -246,8 +246,9 @@ def _masked(result: Any, rendered: Any, show_secrets: bool, repo: RepoOptions) -
 @click.option(
     "--helm",
     is_flag=True,
-    help="Also render every HelmRelease's chart from the chart store (`homeops charts pull` fills it);"
-    " with --output-dir, writes OUT/helm/<namespace>/<name>.yaml (or .err) and OUT/helm/summary.json.",
+    help="Also render every HelmRelease's chart from the chart store (`homeops charts pull` fills it); with"
+    " --output-dir, each Kustomization's file ends with its charts' objects and summary.json gives each"
+    " HelmRelease's status.",
 )
 @repo_options_with_path
 def build_all_command(output_dir: Path | None, show_secrets: bool, helm: bool, repo: RepoOptions) -> int:
@@ -304,9 +305,5 @@ def build_all_command(output_dir: Path | None, show_secrets: bool, helm: bool, r
         if r.status != "rendered":
             out.print(f"  {r.ref}: {r.status}: {r.message}", markup=False, highlight=False)
     out.print(renders.describe(), markup=False, highlight=False)
-    if output_dir is not None:
-        from homeops.helm.output import masker, write_renders
-
-        write_renders(renders, output_dir, masker(result.cluster, show_secrets, _identities(repo)))
     failed = sum(1 for r in renders.releases if r.status in ("failed", "values-failed", "no-helm"))
     return 1 if result.failed or failed else 0

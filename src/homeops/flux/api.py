@@ -357,7 +357,9 @@ class BuildAllResult:
 
 
 def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | None = None) -> BuildAllResult:
-    """Build every Flux Kustomization; write OUT/<namespace>/<name>.yaml|.err and OUT/summary.json."""
+    """Build every Flux Kustomization; write OUT/<namespace>/<name>.yaml|.err and OUT/summary.json (with the
+    Helm stage: each Kustomization's file ends with what its HelmReleases' charts render, and the summary
+    gives each HelmRelease's status)."""
     out = options.output_dir
     if out is not None:
         check_output_dir(out, "--output-dir")
@@ -381,6 +383,8 @@ def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | N
                 "output": names[id(node)],
             }
         )
+        if cluster.helm is not None:
+            rows[-1]["rendered"] = len(node.rendered)
         if out is not None:
             with _writing(out, "--output-dir"):
                 _write_node(out, names[id(node)], node, mask)
@@ -404,6 +408,13 @@ def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | N
         "problems": cluster.problems,
         "notes": cluster.notes,
     }
+    if cluster.helm is not None:  # build all --helm: what the Helm stage did with each HelmRelease
+        summary["helmreleases"] = [r.to_json() for r in cluster.helm.releases]
+        totals: dict[str, Any] = summary["totals"]  # type: ignore[assignment]
+        totals["helmreleases"] = cluster.helm.counts()
+        totals["rendered"] = sum(len(n.rendered) for n in cluster.nodes)
+        if cluster.helm.error:
+            summary["problems"] = [*cluster.problems, cluster.helm.error]
     if mask is not None:
         summary = mask.data(summary)
     if out is not None:
@@ -459,6 +470,7 @@ def _write_node(out: Path, name: str, node: KsNode, mask: SecretMasker | None) -
         err_file.write_text((mask.text(node.error) if mask else node.error) + "\n", encoding="utf-8")
         ok_file.unlink(missing_ok=True)
     else:
-        objects = [mask.obj(o) for o in node.objects] if mask else node.objects
+        applied = [*node.objects, *node.rendered]  # what its HelmReleases' charts render comes after
+        objects = [mask.obj(o) for o in applied] if mask else applied
         ok_file.write_text(dump_documents(objects), encoding="utf-8")
         err_file.unlink(missing_ok=True)

@@ -22,7 +22,9 @@ from homeops.flux.cluster import ClusterBuild, HelmReleaseNode
 from homeops.flux.helmvalues import Lookup, compute_values, lookup_from
 from homeops.yaml.nodes import Pos, YMap, YSeq, to_plain
 
-Status = Literal["rendered", "failed", "not-in-store", "unresolved", "values-failed", "no-helm"]
+Status = Literal[
+    "rendered", "failed", "not-in-store", "unresolved", "values-failed", "no-helm", "no-templates"
+]
 
 PULL_HINT = "run `homeops charts pull` (it fetches every chart of the tree into the store)"
 
@@ -148,6 +150,9 @@ def render_tree(cluster: ClusterBuild, options: HelmOptions) -> TreeRenders:
             continue
         if isinstance(request, str):
             out.releases.append(ReleaseRender(item, "unresolved", request))
+            continue
+        if item.chart_dir is not None and item.chart_error:  # a chart of this repository with no templates/
+            out.releases.append(ReleaseRender(item, "no-templates", item.chart_error, request.describe()))
             continue
         chart = request.describe()
         stored = store.lookup(request)

@@ -47,7 +47,7 @@ def test_cache_hit_is_identical_and_corrupt_entry_rerenders(helm_binary: HelmBin
     release = _release(tmp_path, 0)
     cold = render_release(release, chart, opts)
     assert not cold.cached and cold.ok
-    entries = [p for p in cache.rglob("*") if p.is_file()]
+    entries = [p for p in cache.rglob("*") if p.is_file() and p.name != "helm-versions.json"]
     assert len(entries) == 1 and entries[0].read_bytes().startswith(b"HOR1")
     warm = render_release(release, chart, opts)
     assert warm.cached and _text(warm) == _text(cold)

@@ -179,3 +179,16 @@ def test_helm_v3_is_refused(tmp_path: Path) -> None:
         find_helm({"HOMEOPS_HELM": str(fake), "PATH": os.defpath})
     with pytest.raises(HelmUnavailableError, match="needs Helm v4"):
         find_helm({"PATH": str(tmp_path)})
+
+
+def test_helm_version_is_remembered(tmp_path: Path) -> None:
+    calls = tmp_path / "calls"
+    fake = tmp_path / "helm"
+    fake.write_text(f"#!/bin/sh\necho x >> {calls}\necho v4.1.4+g05fa379\n", encoding="utf-8")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    memo = tmp_path / "memo"
+    env = {"HOMEOPS_HELM": str(fake), "PATH": os.defpath}
+    assert find_helm(env, memo).version == find_helm(env, memo).version == "v4.1.4+g05fa379"
+    assert calls.read_text().count("x") == 1  # the second run did not start helm
+    fake.write_text(f"#!/bin/sh\necho x >> {calls}\necho v4.2.0+gabcdef0\n", encoding="utf-8")  # replaced
+    assert find_helm(env, memo).version == "v4.2.0+gabcdef0"

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import yaml
-from homeops.helm.store import ChartStore, HelmStoreConfig, PullOptions, pull
+from homeops.helm.store import ChartStore, HelmStoreConfig
 from homeops.helm.store.credentials import CredentialFiles
+from homeops.helm.store.pull import PullOptions, pull
 from homeops.helm.types import ChartRequest
 from tests.helm.store.conftest import Endpoint
 from tests.helm.store.helpers import Server, make_chart, serve

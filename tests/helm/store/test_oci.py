@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from homeops.helm.store import ChartStore, HelmStoreConfig, PullOptions, pull
+from homeops.helm.store import ChartStore, HelmStoreConfig
 from homeops.helm.store.credentials import CredentialFiles
+from homeops.helm.store.pull import PullOptions, pull
 from homeops.helm.types import ChartRequest
 from tests.helm.store.conftest import Endpoint
 from tests.helm.store.helpers import HELM_LAYER, OCI_MANIFEST, Server, make_chart, oci_push, serve, sha256

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -49,9 +50,10 @@ from homeops.yaml.nodes import to_plain
 
 def resolve_helm(options: RenderOptions) -> HelmBinary:
     """The helm binary of ``options`` (``helm``), else ``$HOMEOPS_HELM``, else ``helm`` on PATH."""
+    memo = _cache(options).directory if options.use_cache else None
     if options.helm is not None:
-        return find_helm({**os.environ, HELM_ENV: str(options.helm)})
-    return find_helm()
+        return find_helm({**os.environ, HELM_ENV: str(options.helm)}, memo)
+    return find_helm(memo=memo)
 
 
 def _cache(options: RenderOptions) -> RenderCache:
@@ -105,6 +107,20 @@ class _Renderer:
         self.helm = helm
         self.options = options
         self.cache = _cache(options)
+        self._charts: dict[tuple[Path, str], tuple[ChartFiles, str]] = {}  # read once per run
+        self._lock = threading.Lock()
+
+    def _chart(self, chart: StoredChart) -> tuple[ChartFiles, str]:
+        """The chart's files and its identity (the artifact digest, else a hash of the files), read once
+        for all the releases of a run that use it."""
+        key = (chart.path, chart.digest)
+        with self._lock:
+            found = self._charts.get(key)
+        if found is None:
+            found = (load_chart_dir(chart.path), chart.digest or hash_chart_dir(chart.path))
+            with self._lock:
+                self._charts[key] = found
+        return found
 
     def render(self, release: ReleaseInput, chart: StoredChart) -> RenderResult:
         version = _chart_version(chart)
@@ -135,7 +151,7 @@ class _Renderer:
         base: RenderResult,
     ) -> RenderResult:
         values = to_plain(dict(release.values))
-        files = load_chart_dir(chart.path)
+        files, chart_id = self._chart(chart)
         problems: list[RenderProblem] = []
         notes: list[str] = []
         skip_schema = settings.skip_schema_validation
@@ -160,7 +176,6 @@ class _Renderer:
         crds, crd_notes = crd_objects(crd_docs, release.name, release.hr_namespace)
         notes.extend(crd_notes)
         apis = api_versions((*self.options.crds, *crds), self.options.extra_api_versions)
-        chart_id = chart.digest or hash_chart_dir(chart.path)
         run, cached, args = self._template(
             release, chart, version, chart_id, values, apis, settings, skip_schema
         )

@@ -9,6 +9,7 @@ chart directories are ever passed to it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -93,13 +94,57 @@ def _candidate(env: Mapping[str, str]) -> tuple[Path, str]:
     )
 
 
-def find_helm(env: Mapping[str, str] | None = None) -> HelmBinary:
+def find_helm(env: Mapping[str, str] | None = None, memo: Path | None = None) -> HelmBinary:
     """The helm binary to use (``$HOMEOPS_HELM``, else ``helm`` on PATH), checked to be Helm v4.
 
-    Raises HelmUnavailableError naming what is missing.
+    With ``memo`` (a directory), the version found is remembered there by the binary's path, size and
+    modification time, so later runs do not start helm just to ask it. Raises HelmUnavailableError naming
+    what is missing.
     """
     source = os.environ if env is None else env
     path, what = _candidate(source)
+    stamp = _stamp(path)
+    memo_file = memo / "helm-versions.json" if memo is not None and stamp else None
+    known = _read_memo(memo_file)
+    if stamp and known.get(stamp):
+        return HelmBinary(path=path.resolve(), version=known[stamp])
+    found = _ask_version(path, what, source)
+    if memo_file is not None:
+        _write_memo(memo_file, {**known, stamp: found.version})
+    return found
+
+
+def _stamp(path: Path) -> str:
+    try:
+        st = path.resolve().stat()
+    except OSError:
+        return ""
+    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _read_memo(path: Path | None) -> dict[str, str]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _write_memo(path: Path, data: dict[str, str]) -> None:
+    """Best effort, atomic: a memo that cannot be written only costs a helm start next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def _ask_version(path: Path, what: str, source: Mapping[str, str]) -> HelmBinary:
     with tempfile.TemporaryDirectory(prefix="homeops-helm-") as tmp:
         try:
             proc = subprocess.run(

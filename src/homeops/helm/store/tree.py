@@ -5,15 +5,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from homeops.flux.api import RepoOptions
 from homeops.flux.cluster import ClusterBuild, HelmReleaseNode, build_cluster
 from homeops.flux.kinds import FluxSource, ObjectRef, is_source
 from homeops.helm.resolve import LocalDir, SourceKey, index_sources, resolve_chart
 from homeops.helm.store.mirrors import HelmStoreConfig
-from homeops.helm.store.pull import PullOptions, PullResult, pull
 from homeops.helm.store.store import ChartStore, PruneResult, StoreEntry
 from homeops.helm.types import ChartRequest
+
+if TYPE_CHECKING:
+    from homeops.helm.store.pull import PullResult
 
 
 def _local_dir(item: HelmReleaseNode) -> LocalDir:
@@ -85,6 +88,8 @@ def _build(repo: RepoOptions) -> tuple[ClusterBuild, HelmStoreConfig]:
 
 def charts_pull(options: ChartsPullOptions) -> ChartsPullResult:
     """Pull the chart of every HelmRelease of the tree that the store does not hold yet."""
+    from homeops.helm.store.pull import PullOptions, pull
+
     cluster, config = _build(options.repo)
     requests = cluster_requests(cluster)
     popts = PullOptions(store_dir=options.store_dir, config=options.config or config, refresh=options.refresh)

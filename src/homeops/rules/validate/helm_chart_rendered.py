@@ -6,7 +6,8 @@ Why:
     source, values that helm-controller cannot compute, or a template that fails leave that HelmRelease's
     objects unchecked; in the cluster the last two stop the upgrade. Each is said, with what to do:
     ``homeops charts pull`` fills the store (the only command that uses the network for charts). A chart
-    missing from the store is a warning, the others are errors.
+    missing from the store, or a chart of this repository without templates, is a warning; the others are
+    errors.
 
 Bad:
     # kubernetes/apps/default/echo/app/helmrelease.yaml, and the store has never been filled
@@ -40,6 +41,7 @@ _HINTS = {
     "unresolved": "point spec.chart.spec.sourceRef (or spec.chartRef) at a source this cluster defines",
     "values-failed": "create the ConfigMap/Secret that valuesFrom names, or mark the reference optional",
     "failed": "render it with `homeops build hr NAME --render` to see Helm's output",
+    "no-templates": "add the chart's templates/ (a chart without them installs nothing)",
     "no-helm": "install Helm v4 (`make` installs a pinned one into .venv/bin) or set HOMEOPS_HELM",
 }
 
@@ -60,7 +62,7 @@ def check(ctx: ValidateContext) -> Iterator[Finding]:
         if release.status == "failed" and release.result is not None and release.result.values_problems():
             continue  # chart-values-valid reports those, at the value
         file, line, column = ctx.where(release.item.obj.pos)
-        severity = Severity.WARNING if release.status == "not-in-store" else None
+        severity = Severity.WARNING if release.status in ("not-in-store", "no-templates") else None
         yield finding(
             module,
             f"{release.ref} not rendered ({release.status}): {release.message}",
