@@ -13,8 +13,10 @@ Scenarios, per repository (a private git copy of it, so nothing in the corpus is
   kustomize`` once per directory;
 - ``build-cold``: ``homeops build all -O`` with an empty cache, vs the kubectl loop over every Flux
   Kustomization's generated kustomization.yaml; ``build-nocache`` with ``--no-cache``;
-- ``build-warm``: the same with a warm cache and no change;
-- ``build-one-app``: warm, after one app's ``helmrelease.yaml`` changed (a new value every run);
+- ``build-warm``: ``homeops build all`` (the summary) with a warm cache and no change; ``build-warm-out``
+  the same with ``-O`` (every Kustomization's YAML written);
+- ``build-one-app``: ``homeops build all``, warm, after one app's ``helmrelease.yaml`` changed (a new value
+  every run);
 - ``diff-cold`` / ``diff-warm``: ``homeops diff --base HEAD~1`` of a commit that changed that file;
 - ``validate`` / ``validate-base``: ``homeops validate`` (warm), and with ``--base HEAD~1``.
 
@@ -70,12 +72,18 @@ class Sample:
 def run(
     cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS in KiB, exit code) of one process."""
+    """(wall seconds, peak RSS in KiB, exit code) of one process; a homeops exit code other than 0 or 1
+    stops the benchmark with its error output (a figure of a failed run means nothing)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if Path(cmd[0]).name == "homeops" and proc.returncode not in (0, 1):
+            err.seek(0)
+            tail = err.read().decode(errors="replace")[-2000:]
+            raise SystemExit(f"{' '.join(cmd[:6])}...: exit {proc.returncode}\n{tail}")
     return elapsed, int(usage.ru_maxrss), proc.returncode
 
 
@@ -154,8 +162,9 @@ def bench_repo(src: Path, work: Path, runs: int, kubectl: Path | None) -> dict[s
         shutil.rmtree(path, ignore_errors=True)
         return path
 
-    build = [h, "build", "all", "--repo", str(repo), "-O", str(out)]
-    run(build, env=with_cache(warm_cache))  # warm the cache (and the OS page cache)
+    build = [h, "build", "all", "--repo", str(repo)]  # the summary only, as run by hand
+    build_out = [*build, "-O", str(out)]  # every Kustomization's YAML written, as kubectl prints it
+    run(build_out, env=with_cache(warm_cache))  # warm the cache (and the OS page cache)
     run([h, "diff", "--base", "HEAD~1", "--repo", str(repo)], env=with_cache(diff_cache))
     counter = [0]
 
@@ -171,9 +180,10 @@ def bench_repo(src: Path, work: Path, runs: int, kubectl: Path | None) -> dict[s
             [h, "kustomize", *map(str, dirs), "--output-dir", str(fresh("kout"))],
             with_cache(fresh("cache-k")),
         ),
-        "build-nocache": lambda: ([*build, "--no-cache"], env),
-        "build-cold": lambda: (build, with_cache(fresh("cache-cold"))),
+        "build-nocache": lambda: ([*build_out, "--no-cache"], env),
+        "build-cold": lambda: (build_out, with_cache(fresh("cache-cold"))),
         "build-warm": lambda: (build, with_cache(warm_cache)),
+        "build-warm-out": lambda: (build_out, with_cache(warm_cache)),
         "build-one-app": lambda: (one_app(), with_cache(warm_cache)),
         "diff-cold": lambda: (
             [h, "diff", "--base", "HEAD~1", "--repo", str(repo)],
@@ -361,6 +371,9 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.corpus / "corpus.json").is_file():
         print(f"corpus not found at {args.corpus}", file=sys.stderr)
         return 2
+    # As an installed homeops runs: byte-compiled once (the environment may forbid writing .pyc files).
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "homeops")], check=True)
     kubectl = None if args.skip_kubectl else oracle_dir(args.corpus.parent) / "kubectl"
     repos = [args.corpus / r for r in args.repo] or largest(args.corpus, args.repos)
     lines = ["# homeops bench", "", f"`{' '.join(['scripts/bench.py', *(argv or sys.argv[1:])])}`", ""]

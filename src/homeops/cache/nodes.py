@@ -39,7 +39,7 @@ from homeops.yaml.nodes import Pos, YMap, YSeq, to_plain
 if TYPE_CHECKING:
     from homeops.flux.cluster import KsNode
 
-_FORMAT = b"homeops-ks-cache-2"
+_FORMAT = b"homeops-ks-cache-3"
 _ABSENT = b"\x00absent"
 
 
@@ -83,25 +83,32 @@ def _loads(data: bytes, prefix: str) -> Any:
     return _Unpickler(data, prefix).load()
 
 
-def _make_map(items: dict[str, Any], pos: Pos | None, kpos: dict[str, Pos], empty: set[str] | None) -> YMap:
-    m = YMap(items, pos)
-    m.kpos = kpos
-    m.empty = empty
-    return m
+def dumps_tree(value: Any, prefix: str) -> bytes:
+    """Pickle parsed documents, positions under ``prefix`` stored relative to it (see ``loads_tree``)."""
+    return _dumps(value, prefix)
 
 
-def _make_seq(items: list[Any], pos: Pos | None, ipos: list[Pos | None]) -> YSeq:
-    s = YSeq(items, pos)
-    s.ipos = ipos
-    return s
+def loads_tree(data: bytes, prefix: str) -> Any:
+    """Load what ``dumps_tree`` stored, relative positions placed under ``prefix``."""
+    return _Unpickler(data, prefix).load()
 
 
-def _reduce_map(m: YMap) -> tuple[Any, tuple[Any, ...]]:
-    return _make_map, (dict(m), m.pos, m.kpos, m.empty)
+_NEWOBJ: Any = getattr(copyreg, "__newobj__")  # noqa: B009 - the NEWOBJ opcode's callable; untyped in typeshed
 
 
-def _reduce_seq(s: YSeq) -> tuple[Any, tuple[Any, ...]]:
-    return _make_seq, (list(s), s.pos, s.ipos)
+def _reduce_map(m: YMap) -> tuple[Any, ...]:
+    # NEWOBJ, SETITEMS and slot state: the unpickler rebuilds a YMap without calling Python code
+    return (
+        _NEWOBJ,
+        (YMap,),
+        (None, {"pos": m.pos, "kpos": m.kpos, "empty": m.empty}),
+        None,
+        iter(m.items()),
+    )
+
+
+def _reduce_seq(s: YSeq) -> tuple[Any, ...]:
+    return _NEWOBJ, (YSeq,), (None, {"pos": s.pos, "ipos": s.ipos}), iter(s), None
 
 
 def _dumps(value: Any, prefix: str) -> bytes:
@@ -155,6 +162,7 @@ class NodeCache:
         self._dirs: dict[str, bytes] = {}
         self.hits = 0
         self.misses = 0
+        self.last_key = ""  # the entry key of the last lookup hit or save: equal keys, equal builds
 
     # -- keys -----------------------------------------------------------------------------------------
     def prekey(self, node: KsNode, kdir: Path, variables: Any) -> str:
@@ -225,15 +233,19 @@ class NodeCache:
 
     # -- lookup and store ---------------------------------------------------------------------------------
     def lookup(self, prekey: str) -> NodeResult | None:
+        """The stored build for ``prekey`` and the current files, else None; ``last_key`` is its key."""
+        self.last_key = ""
         manifest = self.store.get("m" + prekey)
         result: NodeResult | None = None
         if manifest is not None:
             try:
                 files, dirs = pickle.loads(manifest)
-                payload = self.store.get("e" + self._key(prekey, files, dirs))
+                key = self._key(prekey, files, dirs)
+                payload = self.store.get("e" + key)
                 if payload is not None:
                     loaded = _loads(payload, self.prefix)
                     result = loaded if isinstance(loaded, NodeResult) else None
+                    self.last_key = key if result is not None else ""
             except Exception:  # a payload from another format: rebuilt
                 result = None
         if result is None:
@@ -243,6 +255,8 @@ class NodeCache:
         return result
 
     def save(self, prekey: str, kdir: Path, reads: Iterable[Path], result: NodeResult) -> None:
+        """Store a successful build; ``last_key`` becomes its key ("" when it cannot be stored)."""
+        self.last_key = ""
         absolute = {str(p) for p in reads}
         dirs = {str(kdir)} | {os.path.dirname(f) for f in absolute}
         if not any(os.path.isfile(os.path.join(kdir, n)) for n in KUSTOMIZATION_FILE_NAMES):
@@ -255,5 +269,6 @@ class NodeCache:
             payload = _dumps(result, self.prefix)
         except Exception:  # an object that cannot be stored: not cached
             return
-        self.store.put("e" + self._key(prekey, files, ordered), payload)
+        self.last_key = self._key(prekey, files, ordered)
+        self.store.put("e" + self.last_key, payload)
         self.store.put("m" + prekey, pickle.dumps((files, ordered), protocol=pickle.HIGHEST_PROTOCOL))

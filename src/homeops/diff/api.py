@@ -18,9 +18,9 @@ from typing import Any
 from homeops.diff.compare import ImageChange, ResourceChange, compare
 from homeops.diff.context import DiffContext
 from homeops.diff.files import FilesResult, touched
-from homeops.diff.gitsrc import GitRepo, mirror_remotes
+from homeops.diff.gitsrc import GitRepo, mirror_remotes, scratch_dir
 from homeops.diff.nodes import NotCompared, Pairing, in_cluster, node_id, pair, require_built, subtree
-from homeops.diff.objects import DEFAULT_STRIP_ATTRS, index_cluster
+from homeops.diff.objects import DEFAULT_STRIP_ATTRS, Item, ObjKey, index_cluster
 from homeops.diff.values import side_values
 from homeops.errors import UsageError
 from homeops.findings import Finding, Severity
@@ -120,7 +120,7 @@ def diff(options: DiffOptions) -> DiffResult:
     if _same_tree(git, options.base, options.head):
         empty = FilesResult([]) if options.files_only else None
         return DiffResult(options.base, head_label, files=empty)
-    with tempfile.TemporaryDirectory(prefix="homeops-diff-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="homeops-diff-", dir=scratch_dir()) as tmp:
         remotes = git_remote_urls(copts.repo)
         base_root = git.extract(options.base, Path(tmp) / "base")
         mirror_remotes(remotes, base_root)
@@ -129,8 +129,12 @@ def diff(options: DiffOptions) -> DiffResult:
             head_root = git.extract(options.head, Path(tmp) / "head")
             mirror_remotes(remotes, head_root)
         cluster = options.repo.cluster
-        base = in_cluster(build_cluster(dataclasses.replace(copts, repo=base_root)), cluster)
-        head = in_cluster(build_cluster(dataclasses.replace(copts, repo=head_root)), cluster)
+        base = in_cluster(
+            build_cluster(dataclasses.replace(copts, repo=base_root, cache_identity=str(copts.repo))), cluster
+        )
+        head = in_cluster(
+            build_cluster(dataclasses.replace(copts, repo=head_root, cache_identity=str(copts.repo))), cluster
+        )
         require_built(base, head, options.base, head_label)
         changed = git.changed_files(options.base, options.head)
         pairing = pair(base, head)
@@ -163,7 +167,10 @@ def _compare(
         base_index.pop(key, None)
         head_index.pop(key, None)
     base_values, head_values = side_values(base), side_values(head)
-    changes, images = compare(base_index, head_index, base_values, head_values, options.strip_attrs, masker)
+    unchanged = _unchanged(base_index, head_index)
+    changes, images = compare(
+        base_index, head_index, base_values, head_values, options.strip_attrs, masker, unchanged
+    )
     ctx = DiffContext(
         base, head, base_index, head_index, base_values, head_values, changes, tuple(changed),
         pairing.not_compared,
@@ -271,3 +278,18 @@ def _known(names: list[str], not_compared: list[NotCompared]) -> str | None:
 
 
 __all__ = ["TARGETS", "DiffOptions", "DiffResult", "diff"]
+
+
+def _unchanged(base: dict[ObjKey, Item], head: dict[ObjKey, Item]) -> frozenset[ObjKey]:
+    """Keys whose object a Kustomization with the same build-cache key built on both sides (so the same
+    object); objects a chart rendered are not covered by that key."""
+    nodes = {id(i.node): i.node for side in (base, head) for i in side.values()}
+    own = {id(o) for n in nodes.values() for o in n.objects}
+    out = []
+    for key, h in head.items():
+        b = base.get(key)
+        if b is None or not h.node.cache_key or b.node.cache_key != h.node.cache_key:
+            continue
+        if id(h.obj) in own and id(b.obj) in own:
+            out.append(key)
+    return frozenset(out)

@@ -81,17 +81,23 @@ def compare(
     head_values: dict[ObjKey, HrValues],
     strip: Sequence[str],
     mask: Masker,
+    unchanged: frozenset[ObjKey] = frozenset(),
 ) -> tuple[list[ResourceChange], list[ImageChange]]:
-    """Every difference between the two sides, in head build order then removed objects in base order."""
+    """Every difference between the two sides, in head build order then removed objects in base order.
+
+    ``unchanged`` holds keys known to be the same object on both sides (built by Kustomizations whose
+    build-cache keys are equal): only their HelmRelease values are compared."""
     changes: list[ResourceChange] = []
     images: list[ImageChange] = []
     keys = list(head) + [k for k in base if k not in head]
     for key in keys:
         b, h = base.get(key), head.get(key)
-        b_obj = strip_attrs(b.obj, strip) if b else None
-        h_obj = strip_attrs(h.obj, strip) if h else None
         bv, hv = base_values.get(key), head_values.get(key)
         values_differ = not same(bv.values if bv else None, hv.values if hv else None)
+        if key in unchanged and not values_differ:
+            continue
+        b_obj = strip_attrs(b.obj, strip) if b else None
+        h_obj = strip_attrs(h.obj, strip) if h else None
         if b_obj is not None and h_obj is not None and same(b_obj, h_obj) and not values_differ:
             continue
         change = ADDED if b is None else REMOVED if h is None else CHANGED

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import tarfile
 from dataclasses import dataclass
@@ -60,8 +61,10 @@ class GitRepo:
         """Write the files of ``ref`` into ``dest`` (from Git's objects); return the repository directory."""
         commit = self.commit(ref)
         data = run_git_bytes(["archive", "--format=tar", commit], self.toplevel)
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
-            tar.extractall(dest, filter="data")
+        dest.mkdir(parents=True, exist_ok=True)
+        if not _untar(data, dest):
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+                tar.extractall(dest, filter="data")
         root = dest / self.prefix if self.prefix else dest
         root.mkdir(parents=True, exist_ok=True)
         return root
@@ -96,6 +99,36 @@ def mirror_remotes(urls: tuple[str, ...], root: Path) -> None:
     git_dir.mkdir(exist_ok=True)
     text = "".join(f'[remote "r{i}"]\n\turl = https://{url}\n' for i, url in enumerate(urls))
     (git_dir / "config").write_text(text, encoding="utf-8")
+
+
+def scratch_dir() -> str | None:
+    """Where to check out another ref: a memory-backed folder when there is one (``$XDG_RUNTIME_DIR``,
+    ``/dev/shm``), since writing a thousand small files to disk can cost a second; None for the default
+    temporary folder. The checkout is a private (0700) folder removed when the command ends."""
+    for candidate in (os.environ.get("XDG_RUNTIME_DIR", ""), "/dev/shm"):
+        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
+            return candidate
+    return None
+
+
+def _untar(data: bytes, dest: Path) -> bool:
+    """Extract ``git archive``'s tar with the system tar (several times faster than Python's); False when
+    there is none or it fails (then Python's ``tarfile`` with its ``data`` filter does it). A Git tree holds
+    no absolute name, no ``..`` and no entry below a symlink, so nothing lands outside ``dest``."""
+    tar = shutil.which("tar")
+    if tar is None:
+        return False
+    try:
+        proc = subprocess.run(
+            [tar, "-x", "-f", "-", "-C", str(dest), "--no-same-owner", "--no-same-permissions"],
+            input=data,
+            capture_output=True,
+            check=False,
+            timeout=300,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return proc.returncode == 0
 
 
 def _split_z(text: str) -> list[str]:

@@ -46,6 +46,7 @@ from homeops.yaml.nodes import YMap
 
 if TYPE_CHECKING:
     from homeops.cache.nodes import NodeCache, NodeResult
+    from homeops.cache.parses import ParseStore
     from homeops.helm.releases import HelmOptions, TreeRenders
 
 __all__ = ["NAMESPACE_LABEL", "NAME_LABEL", "variable_uses"]
@@ -99,6 +100,7 @@ class KsNode:
     kdir: Path | None = None  # the directory built
     kustomization: YMap | None = None  # the kustomization.yaml Flux's generator wrote for it
     source_dir: Path | None = None  # the top directory of the source (or artifact) the build reads
+    cache_key: str = ""  # the build cache's key of its build (equal keys: equal objects); "" when uncached
 
     @property
     def namespace(self) -> str:
@@ -185,6 +187,7 @@ class ClusterOptions:
     cache_dir: Path | None = None  # the persistent build cache (None: off, --no-cache)
     cache_max_size: int = 512 * 1024 * 1024  # pruned least recently used first beyond this
     helm: HelmOptions | None = None  # render the HelmReleases' charts after the build (None: not)
+    cache_identity: str | None = None  # the repository a checkout of another ref belongs to (shared caches)
 
 
 def _obj_location(obj: YMap, repo: Repository) -> Location:
@@ -420,6 +423,7 @@ class ClusterBuilder:
         if cache is not None:
             prekey = cache.prekey(node, kdir, self._variables(node, done))
             if self._restore(node, cache.lookup(prekey)):
+                node.cache_key = cache.last_key
                 return
         notes, problems = len(node.notes), len(self.secrets.problems)
         reads: set[Path] = set()
@@ -450,6 +454,7 @@ class ClusterBuilder:
                 self.secrets.problems[problems:],
             )
             cache.save(prekey, kdir, reads, result)
+            node.cache_key = cache.last_key
 
     def _restore(self, node: KsNode, hit: NodeResult | None) -> bool:
         """Take a cached build of ``node``; False when there is none."""
@@ -567,16 +572,35 @@ def build_cluster(options: ClusterOptions) -> ClusterBuild:
 
 
 def _build(root: Path, options: ClusterOptions, builder: Builder) -> ClusterBuild:
+    parses = _parse_store(options, builder)
     repo = Repository.load(root, parse=lambda path, rel: builder.loader.parsed(path))
     cb = ClusterBuilder(repo, options, builder)
     result = cb.build()
-    if cb.cache is not None and cb.cache.store.written:
+    if parses is not None:
+        parses.flush()
+    if cb.cache is not None and (cb.cache.store.written or (parses is not None and parses.added)):
         cb.cache.store.prune()
     if options.helm is not None:
         from homeops.helm.releases import render_tree
 
         result.helm = render_tree(result, options.helm)
     return result
+
+
+def _parse_store(options: ClusterOptions, builder: Builder) -> ParseStore | None:
+    """The parse cache of the repository's files (with the build cache only)."""
+    if options.cache_dir is None:
+        return None
+    from homeops.cache.parses import ParseStore
+    from homeops.cache.store import Store
+
+    loader = builder.loader
+    shown = loader.display(loader.root)
+    prefix = "" if shown == "." else shown.rstrip("/") + "/"
+    identity = options.cache_identity or str(loader.root)
+    store = ParseStore(Store(options.cache_dir, options.cache_max_size), identity, str(loader.root), prefix)
+    builder.loader.parse_store = store
+    return store
 
 
 def _node_cache(options: ClusterOptions, builder: Builder) -> NodeCache | None:

@@ -6,6 +6,7 @@ location, and the rest of the repository still loads.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -134,6 +135,9 @@ class Repository:
 
     def rel(self, path: Path) -> str:
         """``path`` relative to the root, ``/``-separated."""
+        text, root = str(path), str(self.root)
+        if text.startswith(root + os.sep) and ".." not in path.parts and path.parent.resolve() == path.parent:
+            return text[len(root) + 1 :].replace(os.sep, "/")  # already resolved: no symlink to follow
         return path.resolve().relative_to(self.root).as_posix()
 
     def rel_file(self, file: str) -> str:

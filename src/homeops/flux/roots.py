@@ -211,6 +211,8 @@ def implied_bootstrap_roots(repo: Repository, existing: list[Candidate]) -> list
     synced_dirs = {d for c in existing for d in c.dirs}
     seen: set[str] = set()
     for path in repo.files:
+        if path.name not in _BOOTSTRAP_FILES or path.parent.name != "flux-system":
+            continue
         rel = repo.rel(path)
         directory, name = os.path.split(rel)
         if name not in _BOOTSTRAP_FILES or os.path.basename(directory) != "flux-system":

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from homeops.errors import BuildError, InputError, Location
 from homeops.yaml.loader import MAX_FILE_BYTES, load_documents
@@ -67,6 +67,14 @@ def is_remote(ref: str) -> bool:
     return bool(_REMOTE.match(ref)) or ("?ref=" in ref and "//" in ref)
 
 
+class ParseCache(Protocol):
+    """Parsed documents by (content hash, display name), kept across runs."""
+
+    def get(self, key: tuple[str, str]) -> list[Any] | None: ...
+
+    def put(self, key: tuple[str, str], docs: list[Any]) -> None: ...
+
+
 class FileLoader:
     """Reads files under ``root`` for a build, with a parse cache keyed by content hash."""
 
@@ -79,6 +87,7 @@ class FileLoader:
         self._resolved: dict[tuple[Path, str], Path] = {}
         self._display: dict[Path, str] = {}
         self.reads: set[Path] | None = None  # when a set, every path read is added to it (see ``tracking``)
+        self.parse_store: ParseCache | None = None  # parsed documents kept across runs (the build cache)
 
     @contextmanager
     def tracking(self) -> Iterator[set[Path]]:
@@ -162,6 +171,11 @@ class FileLoader:
         key = (hashlib.blake2b(data, digest_size=16).hexdigest(), display)
         docs = self._parsed.get(key)
         if docs is None:
-            docs = load_documents(data, display)
+            store = self.parse_store
+            docs = store.get(key) if store is not None else None
+            if docs is None:
+                docs = load_documents(data, display)
+                if store is not None:
+                    store.put(key, docs)
             self._parsed[key] = docs
         return docs

@@ -132,17 +132,20 @@ def _affected(head: ClusterBuild, changed: set[tuple[str, str]]) -> set[tuple[st
 
 def scope(options: ClusterOptions, head: ClusterBuild, base_ref: str, cluster: str | None = None) -> Scope:
     """Build ``base_ref`` and work out what the change from it to the work tree reaches."""
-    from homeops.diff.gitsrc import GitRepo, mirror_remotes
+    from homeops.diff.gitsrc import GitRepo, mirror_remotes, scratch_dir
     from homeops.diff.nodes import in_cluster
     from homeops.flux.sources import git_remote_urls
 
     git = GitRepo.at(options.repo)
     git.commit(base_ref)
     changed_files = set(git.changed_files(base_ref, None))
-    with tempfile.TemporaryDirectory(prefix="homeops-validate-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="homeops-validate-", dir=scratch_dir()) as tmp:
         base_root = git.extract(base_ref, Path(tmp) / "base")
         mirror_remotes(git_remote_urls(options.repo), base_root)
-        base = in_cluster(build_cluster(dataclasses.replace(options, repo=base_root)), cluster)
+        base = in_cluster(
+            build_cluster(dataclasses.replace(options, repo=base_root, cache_identity=str(options.repo))),
+            cluster,
+        )
         changed = _changed(head, base, changed_files)
     affected = _affected(head, changed)
     nodes = [n for n in head.nodes if _key(n) in affected]

@@ -1,0 +1,90 @@
+"""The parse cache: every YAML file of a repository as homeops' loader parsed it, by content hash.
+
+Loading a repository parses every YAML file it holds (over a thousand in a large home-ops repository);
+most of them do not change between two runs. The parsed documents (with their positions) are kept in one
+*pack* per repository and working directory in the build cache: ``parse/<key>``, a checksummed entry of
+the ``Store`` holding ``{(content hash, path under the root): pickled documents}``. A file whose bytes are
+not in the pack is parsed and added. The key of each file is its content, so a changed file is never served
+stale; positions are stored relative to the root, so a checkout of another ref (``diff``'s base) shares
+the pack of its work tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from typing import Any
+
+from homeops import __version__
+from homeops.cache.nodes import dumps_tree, loads_tree
+from homeops.cache.store import Store
+
+_FORMAT = "homeops-parse-2"
+
+
+class ParseStore:
+    """Parsed documents of one repository by content hash and path (see the module docstring).
+
+    ``identity`` names the repository (its root, or for a checkout of another ref the root of the work tree
+    it came from, so both share one pack); ``root`` and ``prefix`` (how this run shows the root in file
+    names) place the stored positions under this run's root.
+    """
+
+    def __init__(self, store: Store, identity: str, root: str, prefix: str) -> None:
+        self.store = store
+        self.root = root
+        self.prefix = prefix
+        self.key = (
+            "p"
+            + hashlib.blake2b(
+                "\n".join((_FORMAT, __version__, identity, os.getcwd())).encode(), digest_size=20
+            ).hexdigest()
+        )
+        self._pack: dict[tuple[str, str], bytes] = {}
+        raw = store.get(self.key)
+        if raw is not None:
+            try:
+                loaded = pickle.loads(raw)
+            except Exception:  # another format: rebuilt
+                loaded = None
+            if isinstance(loaded, dict):
+                self._pack = loaded
+        self._used: dict[tuple[str, str], bytes] = {}
+        self.added = 0
+
+    def _key(self, key: tuple[str, str]) -> tuple[str, str]:
+        digest, display = key
+        if self.prefix and display.startswith(self.prefix):
+            return digest, "r:" + display[len(self.prefix) :]
+        if not self.prefix and not os.path.isabs(display):
+            return digest, "r:" + display
+        return digest, "a:" + display
+
+    def get(self, key: tuple[str, str]) -> list[Any] | None:
+        k = self._key(key)
+        blob = self._pack.get(k)
+        if blob is None:
+            return None
+        try:
+            docs = loads_tree(blob, self.prefix)
+        except Exception:  # a damaged blob: parsed again
+            return None
+        self._used[k] = blob
+        return docs if isinstance(docs, list) else None
+
+    def put(self, key: tuple[str, str], docs: list[Any]) -> None:
+        try:
+            blob = dumps_tree(docs, self.prefix)
+        except Exception:  # something that cannot be stored: parsed again next time
+            return
+        self._used[self._key(key)] = blob
+        self.added += 1
+
+    def flush(self) -> None:
+        """Write the pack when this run added a file: what it used, and what other runs (the other side of
+        a diff) used, unless those outgrow this run's."""
+        if not self.added:
+            return
+        kept = {**self._pack, **self._used} if len(self._pack) <= 2 * len(self._used) + 100 else self._used
+        self.store.put(self.key, pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))

@@ -1,0 +1,55 @@
+"""diff with the build cache: the base ref's checkout finds the work tree's entries, objects of
+Kustomizations whose build keys are equal are not compared again, and the result is the same as without
+the cache, cold and warm."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from homeops.diff.api import DiffOptions, DiffResult, diff
+from homeops.diff.objects import Item, ObjKey
+from homeops.flux.api import RepoOptions
+from tests.diff.gitrepo import edit, make_repo
+
+
+def _run(repo: Path, cache: bool) -> DiffResult:
+    return diff(DiffOptions(base="HEAD", repo=RepoOptions(repo=repo, cache=cache)))
+
+
+def _shape(result: DiffResult) -> list[tuple[str, str, str, str]]:
+    return [(c.ref, c.change, c.diff, c.values_diff) for c in result.changes]
+
+
+def test_cached_diff_equals_the_uncached_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOMEOPS_CACHE_DIR", str(tmp_path / "cache"))
+    repo = make_repo(tmp_path)
+    edit(repo, "kubernetes/apps/db/app/statefulset.yaml", "postgres:16.1", "postgres:16.2")
+    plain = _run(repo, cache=False)
+    assert plain.changes and all("postgres" in c.ref for c in plain.changes)
+    cold, warm = _run(repo, cache=True), _run(repo, cache=True)
+    assert _shape(cold) == _shape(warm) == _shape(plain)
+    assert [f.code for f in warm.findings] == [f.code for f in plain.findings]
+
+
+def test_unchanged_kustomizations_share_build_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import homeops.diff.api as api
+
+    monkeypatch.setenv("HOMEOPS_CACHE_DIR", str(tmp_path / "cache"))
+    repo = make_repo(tmp_path)
+    edit(repo, "kubernetes/apps/db/app/statefulset.yaml", "postgres:16.1", "postgres:16.2")
+    seen: list[frozenset[ObjKey]] = []
+    original = api._unchanged
+
+    def spy(base: dict[ObjKey, Item], head: dict[ObjKey, Item]) -> frozenset[ObjKey]:
+        found = original(base, head)
+        seen.append(found)
+        return found
+
+    monkeypatch.setattr(api, "_unchanged", spy)
+    _run(repo, cache=True)
+    (skipped,) = seen
+    refs = {k.ref for k in skipped}
+    assert "Deployment/default/web" in refs  # the web app did not change: not compared again
+    assert "StatefulSet/default/postgres" not in refs
