@@ -53,3 +53,29 @@ def test_unchanged_kustomizations_share_build_keys(tmp_path: Path, monkeypatch: 
     refs = {k.ref for k in skipped}
     assert "Deployment/default/web" in refs  # the web app did not change: not compared again
     assert "StatefulSet/default/postgres" not in refs
+
+
+def test_markdown_groups_one_chart_bump_across_helmreleases(tmp_path: Path) -> None:
+    from homeops.diff.render import render_markdown
+    from tests.diff.gitrepo import commit_all, write
+
+    hr = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {{name: {name}, namespace: default}}
+spec:
+  interval: 1h
+  chart:
+    spec: {{chart: app-template, version: 5.0.1, sourceRef: {{kind: HelmRepository, name: bjw-s}}}}
+"""
+    repo = make_repo(tmp_path)
+    names = [f"app{i}" for i in range(3)]
+    write(repo, {f"kubernetes/apps/db/app/{n}.yaml": hr.format(name=n) for n in names})
+    kfile = repo / "kubernetes/apps/db/app/kustomization.yaml"
+    kfile.write_text(kfile.read_text() + "".join(f"  - ./{n}.yaml\n" for n in names))
+    commit_all(repo, "three apps")
+    for n in names:
+        edit(repo, f"kubernetes/apps/db/app/{n}.yaml", "version: 5.0.1", "version: 5.1.0")
+    text = render_markdown(_run(repo, cache=False), 60000)
+    assert "#### Charts" in text
+    assert "| `app-template` | `5.0.1` | `5.1.0` | 3 HelmReleases: same bump |" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from homeops.diff.api import DiffResult
 from homeops.diff.compare import ImageChange, ResourceChange
@@ -159,6 +160,15 @@ def render_markdown(result: DiffResult, limit_bytes: int = DEFAULT_LIMIT_BYTES) 
         units.append(("\n", ""))
     if skipped:
         units.append((skipped, "not compared"))
+    bumps = chart_bumps(result.changes)
+    if bumps:
+        units.append(("#### Charts\n\n| Chart | Old | New | HelmReleases |\n| --- | --- | --- | --- |\n", ""))
+        for (chart, old, new), refs in bumps.items():
+            shown = refs[0] if len(refs) == 1 else f"{len(refs)} HelmReleases: same bump"
+            units.append(
+                (f"| `{chart}` | `{old or '-'}` | `{new or '-'}` | {_md_cell(shown)} |\n", f"chart {chart}")
+            )
+        units.append(("\n", ""))
     if result.images:
         units.append(("#### Images\n\n| Object | Container | Old | New |\n| --- | --- | --- | --- |\n", ""))
         for i in result.images:
@@ -179,6 +189,44 @@ def render_markdown(result: DiffResult, limit_bytes: int = DEFAULT_LIMIT_BYTES) 
                 )
             )
     return _md_clip(head, limit_bytes, units, mask)
+
+
+def _chart_of(obj: Any) -> tuple[str, str] | None:
+    """(chart, version) a HelmRelease's chart template or an OCIRepository pins, else None."""
+    if not isinstance(obj, dict):
+        return None
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return None
+    if obj.get("kind") == "HelmRelease":
+        chart = spec.get("chart")
+        tpl = chart.get("spec") if isinstance(chart, dict) else None
+        if isinstance(tpl, dict) and tpl.get("chart"):
+            return str(tpl.get("chart")), str(tpl.get("version") or "")
+        return None
+    if obj.get("kind") == "OCIRepository":
+        ref = spec.get("ref")
+        pin = ""
+        if isinstance(ref, dict):
+            pin = str(ref.get("digest") or ref.get("tag") or ref.get("semver") or "")
+        return str(spec.get("url") or ""), pin
+    return None
+
+
+def chart_bumps(changes: Iterable[ResourceChange]) -> dict[tuple[str, str, str], list[str]]:
+    """Chart version changes, (chart, old, new) -> the HelmReleases (or OCIRepositories) that make them, so
+    that one bump across many HelmReleases is one row."""
+    out: dict[tuple[str, str, str], list[str]] = {}
+    for c in changes:
+        if c.kind not in ("HelmRelease", "OCIRepository"):
+            continue
+        before = _chart_of(c.base.obj) if c.base is not None else None
+        after = _chart_of(c.head.obj) if c.head is not None else None
+        if before == after or (before is None and after is None):
+            continue
+        chart = (after or before or ("", ""))[0]
+        out.setdefault((chart, before[1] if before else "", after[1] if after else ""), []).append(c.ref)
+    return out
 
 
 def _md_clip(
