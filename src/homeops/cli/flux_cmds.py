@@ -265,19 +265,24 @@ def build_all_command(output_dir: Path | None, show_secrets: bool, helm: bool, r
     err_console = console(stderr=True)
     if helm:
         repo = dataclasses.replace(repo, helm=True)
-    options = BuildAllOptions(output_dir, show_secrets, repo)
     if err_console.is_terminal:
         from rich.progress import Progress
 
         with Progress(console=err_console, transient=True) as progress:
             task = progress.add_task("building", total=None)
+            render_task = progress.add_task("rendering charts", total=None, visible=False)
 
             def tick(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            result = build_all(options, tick)
+            def rendered(done: int, total: int) -> None:
+                progress.update(render_task, completed=done, total=total, visible=True)
+
+            if helm:
+                repo = dataclasses.replace(repo, helm_progress=rendered)
+            result = build_all(BuildAllOptions(output_dir, show_secrets, repo), tick)
     else:
-        result = build_all(options)
+        result = build_all(BuildAllOptions(output_dir, show_secrets, repo))
     from rich.table import Table
 
     totals = result.summary["totals"]

@@ -53,6 +53,7 @@ class RepoOptions:
         False  # render the HelmReleases' charts from the chart store (validate/diff: unless --no-helm)
     )
     only_releases: tuple[tuple[str | None, str], ...] | None = None  # render only these (namespace, name)
+    helm_progress: Callable[[int, int], None] | None = field(default=None, compare=False)  # renders done
 
     def cluster_options(self) -> ClusterOptions:
         from homeops.validate.config import load_config
@@ -89,6 +90,7 @@ class RepoOptions:
             kube_version=config.kubernetes_version,
             api_versions=config.api_versions,
             only=self.only_releases,
+            progress=self.helm_progress,
         )
 
     def _cache_dir(self) -> Path | None:

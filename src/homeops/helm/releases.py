@@ -13,7 +13,7 @@ so validate and diff see them as objects Flux applies; their positions are those
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -41,6 +41,7 @@ class HelmOptions:
     api_versions: tuple[str, ...] = ()
     helm: Path | None = None  # None: $HOMEOPS_HELM, else helm on PATH
     only: tuple[tuple[str | None, str], ...] | None = None  # (namespace, name) of the releases to render
+    progress: Callable[[int, int], None] | None = field(default=None, compare=False)  # renders (done, total)
 
 
 @dataclass
@@ -198,6 +199,7 @@ def _render(
             cache_dir=options.render_cache_dir,
             use_cache=options.use_cache,
             helm=options.helm,
+            progress=options.progress,
         )
         if options.kube_version and options.kube_version != "latest":
             ropts = dataclasses.replace(ropts, kube_version=options.kube_version)

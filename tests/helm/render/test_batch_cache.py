@@ -104,3 +104,17 @@ def test_rule_chart_values_valid(helm_binary: HelmBinary, tmp_path: Path) -> Non
     assert "HelmRelease/apps/app1 chart app@1.2.3" in findings[0].message
     assert "got string, want integer" in findings[0].message
     assert list(chart_values_valid.check(cast(Any, object()))) == []
+
+
+def test_progress_reports_every_render(helm_binary: HelmBinary, tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    chart = StoredChart(CHARTS / "app", "app", "1.2.3")
+    items = [(_release(tmp_path, i), chart) for i in range(4)]
+    options = RenderOptions(
+        helm=helm_binary.path,
+        cache_dir=tmp_path / "cache",
+        workers=2,
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    render_many(items, options)
+    assert sorted(seen) == [(1, 4), (2, 4), (3, 4), (4, 4)]

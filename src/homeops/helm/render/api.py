@@ -96,10 +96,21 @@ def render_many(
         return []
     renderer = _Renderer(resolve_helm(options), options)
     workers = max(1, options.workers or os.cpu_count() or 1)
+    done = [0]
+    lock = threading.Lock()
+
+    def one(pair: tuple[ReleaseInput, StoredChart]) -> RenderResult:
+        result = renderer.render(*pair)
+        if options.progress is not None:
+            with lock:
+                done[0] += 1
+                options.progress(done[0], len(items))
+        return result
+
     if workers == 1 or len(items) == 1:
-        return [renderer.render(r, c) for r, c in items]
+        return [one(pair) for pair in items]
     with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="homeops-helm") as pool:
-        return list(pool.map(lambda pair: renderer.render(*pair), items))
+        return list(pool.map(one, items))
 
 
 class _Renderer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -183,6 +183,7 @@ class RenderOptions:
     use_cache: bool = True
     helm: Path | None = None  # None: $HOMEOPS_HELM, else helm on PATH
     workers: int | None = None  # render_many: None = os.cpu_count()
+    progress: Callable[[int, int], None] | None = field(default=None, compare=False)  # (done, total)
 
 
 @dataclass(frozen=True, slots=True)
