@@ -79,3 +79,25 @@ spec:
     text = render_markdown(_run(repo, cache=False), 60000)
     assert "#### Charts" in text
     assert "| `app-template` | `5.0.1` | `5.1.0` | 3 HelmReleases: same bump |" in text
+
+
+def test_values_from_a_configmap_are_shown_as_computed_values(tmp_path: Path) -> None:
+    from tests.diff.gitrepo import commit_all, write
+
+    repo = make_repo(tmp_path)
+    hr = repo / "kubernetes/apps/web/app/helmrelease.yaml"
+    hr.write_text(
+        hr.read_text().replace(
+            "  values:\n", "  valuesFrom:\n    - {kind: ConfigMap, name: web-values}\n  values:\n", 1
+        )
+    )
+    values = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-values\n"
+    values += "data:\n  values.yaml: 'replicas: 1'\n"
+    write(repo, {"kubernetes/apps/web/app/web-values.yaml": values})
+    kfile = repo / "kubernetes/apps/web/app/kustomization.yaml"
+    kfile.write_text(kfile.read_text() + "  - ./web-values.yaml\n")
+    commit_all(repo, "values from a ConfigMap")
+    edit(repo, "kubernetes/apps/web/app/web-values.yaml", "replicas: 1", "replicas: 3")
+    result = _run(repo, cache=False)
+    (change,) = [c for c in result.changes if c.kind == "HelmRelease"]
+    assert "+replicas: 3" in change.values_diff  # the computed values show what the ConfigMap changed

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from homeops.diff.images import image_changes, object_images, values_images
 from homeops.diff.objects import Item, ObjKey, same, strip_attrs
@@ -53,6 +54,17 @@ class ResourceChange:
 
     def to_json(self) -> dict[str, str]:
         return {"object": self.ref, "change": self.change, "parent": self.parent}
+
+
+def _inline_only(*objs: Any) -> bool:
+    """Whether every side is a HelmRelease whose values are only ``spec.values``: the object's own diff
+    already shows the change, so the computed values are not shown a second time."""
+    present = [o for o in objs if o is not None]
+    for obj in present:
+        spec = obj.get("spec") if isinstance(obj, dict) else None
+        if obj.get("kind") != "HelmRelease" or not isinstance(spec, dict) or spec.get("valuesFrom"):
+            return False
+    return bool(present)
 
 
 def unified(a: str, b: str, label_a: str, label_b: str) -> str:
@@ -109,7 +121,7 @@ def compare(
         if b_obj is not None and h_obj is not None and not diff and not same(b_obj, h_obj):
             note = "changed only in masked Secret values: " + ", ".join(_masked_changes(b_obj, h_obj))
         values_diff = ""
-        if values_differ and (bv is not None or hv is not None):
+        if values_differ and (bv is not None or hv is not None) and not _inline_only(b_obj, h_obj):
             va = dump_document(bv.masked()) if bv else ""
             vb = dump_document(hv.masked()) if hv else ""
             values_diff = unified(va, vb, f"base/{key.ref} values", f"head/{key.ref} values")
