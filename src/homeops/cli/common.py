@@ -49,6 +49,7 @@ def _repo_options(func: F, root_names: tuple[str, ...], network: bool = True) ->
             age_key=kwargs.pop("age_key"),
             cache=not kwargs.pop("no_cache"),
         )
+        _recover_configure(kwargs["repo"].repo)
         return func(*args, **kwargs)
 
     cmd: Any = wrapper
@@ -97,6 +98,19 @@ def _repo_options(func: F, root_names: tuple[str, ...], network: bool = True) ->
         help="Repository to read (default: the git work tree of the current directory).",
     )(cmd)
     return cast(F, cmd)
+
+
+def _recover_configure(repo: Path | None) -> None:
+    """A configure killed while it moved its files is finished or rolled back before anything reads the
+    tree (it says which); nothing happens when there is no journal."""
+    root = repo if repo is not None else Path.cwd()
+    if not (root / ".homeops" / "configure-journal.json").is_file():
+        return
+    from homeops.templating.journal import recover_if_interrupted
+
+    found = recover_if_interrupted(root, 60.0)
+    if found is not None:
+        click.echo(f"{found.severity}: {found.message}", err=True)
 
 
 def console(stderr: bool = False) -> Console:

@@ -49,7 +49,17 @@ def init_command(dest: Path, example: bool, force: bool) -> int:
     is_flag=True,
     help="Exit 1 when configure would change the tree (or cannot render); write nothing. For pre-commit/CI.",
 )
-def configure_command(repo: Path | None, force: bool, dry_run: bool, check: bool) -> int:
+@click.option(
+    "--allow-outside",
+    "allow_outside",
+    multiple=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="A directory outside the repository that templates, data and import paths may come from "
+    "(repeatable). Anything else outside the repository is refused.",
+)
+def configure_command(
+    repo: Path | None, force: bool, dry_run: bool, check: bool, allow_outside: tuple[Path, ...]
+) -> int:
     """Render the repository's templates from bootstrap/config.yaml (makejinja.toml), safely.
 
     Every undefined variable of every template is reported in one run with its file:line. Nothing is
@@ -63,12 +73,16 @@ def configure_command(repo: Path | None, force: bool, dry_run: bool, check: bool
       homeops configure --check         # pre-commit: are the rendered files up to date?
     """
     root = (repo or git_root(Path.cwd())).resolve()
-    if check:
-        options = ConfigureOptions(repo_dir=root, force=force, validator=validator_for_repo(root))
-        return _report_check(check_configure(options), root)
-    result = configure(
-        ConfigureOptions(repo_dir=root, force=force, dry_run=dry_run, validator=validator_for_repo(root))
+    options = ConfigureOptions(
+        repo_dir=root,
+        force=force,
+        dry_run=dry_run,
+        validator=validator_for_repo(root),
+        allow_outside=tuple(p.absolute() for p in allow_outside),
     )
+    if check:
+        return _report_check(check_configure(options), root)
+    result = configure(options)
     for finding in result.findings:
         click.echo(str(finding), err=True)
     verb = "would " if (dry_run or not result.ok) else ""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from homeops.errors import Location, UsageError
 from homeops.templating.data import format_key_path, load_data, locate_key_path
+from homeops.templating.journal import commit, configure_lock, recover, recover_if_interrupted
 from homeops.templating.makejinja_config import MakejinjaConfig, load_makejinja_config
 from homeops.templating.manifest import MANIFEST_REL, read_manifest, sha256
 from homeops.templating.plugins import PathFilter, load_plugin, plugin_sandbox
@@ -21,8 +22,9 @@ from homeops.templating.report import (
     FindingCode,
     Severity,
 )
+from homeops.templating.safety import Confinement, config_findings
 from homeops.templating.undefined import UndefinedRecorder, UndefinedUse
-from homeops.templating.writer import commit, plan_changes
+from homeops.templating.writer import Plan, plan_changes
 
 SOPS_HINT = "fix the creation rule in .sops.yaml (age recipients only), or the rendered file"
 
@@ -154,7 +156,26 @@ def configure(options: ConfigureOptions, *, age_key: Path | None = None) -> Conf
     display = _Display(repo)
     config = load_makejinja_config(repo, options.config_file)
     _check_output(config, repo, display)
-    findings = _option_findings(config, display)
+    output = config.output
+    findings: list[Finding] = []
+    recovered = recover_if_interrupted(output, options.lock_timeout)
+    if recovered is not None:
+        findings.append(recovered)
+    git_dir = Path(os.path.realpath(repo / ".git"))
+    refused = config_findings(config, Confinement.of(repo, options.allow_outside), display)
+    if Path(os.path.realpath(output)).is_relative_to(git_dir):
+        refused.append(
+            Finding(
+                Severity.ERROR,
+                FindingCode.GIT_DIRECTORY,
+                f"makejinja output {output} is inside the repository's .git/ directory; refusing to write",
+                Location(display(config.config_file)),
+                str(output),
+            )
+        )
+    if refused:  # read nothing (data, plugins, templates) from outside the repository
+        return _result(output, options, [*findings, *refused], Plan(), written=False)
+    findings.extend(_option_findings(config, display))
 
     data, data_files = load_data(config.data, config.data_vars, display)
     if options.validator is not None:
@@ -169,41 +190,61 @@ def configure(options: ConfigureOptions, *, age_key: Path | None = None) -> Conf
                 )
             )
 
+    confinement = Confinement.of(repo, options.allow_outside)
     recorder = UndefinedRecorder(config.undefined, display)
-    env = build_environment(config, data, recorder.undefined_class())
+    env = build_environment(config, data, recorder.undefined_class(), confinement)
     specs = (*config.plugins, *config.loaders)
     with plugin_sandbox(config, repo, specs):
         path_filters: list[PathFilter] = []
         for spec in specs:
             path_filters.extend(load_plugin(spec, env, data, config))
         recorder.know_data(env.globals)
-        outcome = TreeRenderer(config, env, path_filters, display).render_all()
+        outcome = TreeRenderer(config, env, path_filters, display, confinement).render_all()
     findings.extend(outcome.findings)
     findings.extend(merge_undefined(recorder.findings(), outcome.static, options.optional_variables))
 
-    output = config.output
     plain_hashes, notes, sops_findings = _encrypt_step(outcome, output, repo, display, age_key)
     findings.extend(sops_findings)
-    plan = plan_changes(
-        output,
-        outcome,
-        read_manifest(output),
-        force=options.force,
-        prune=options.prune,
-        display=display(output),
-        plain_hashes=plain_hashes,
-    )
+
+    def make_plan() -> Plan:
+        return plan_changes(
+            output,
+            outcome,
+            read_manifest(output),
+            force=options.force,
+            prune=options.prune,
+            display=display(output),
+            plain_hashes=plain_hashes,
+            git_dir=git_dir,
+        )
+
+    plan = make_plan()
+    written = False
+    if _no_errors([*findings, *plan.findings]) and not options.dry_run and plan.has_changes:
+        with configure_lock(output, options.lock_timeout):  # serialised: plan again under the lock
+            again = recover(output)
+            if again is not None:
+                findings.append(again)
+            plan = make_plan()
+            if _no_errors(plan.findings) and plan.has_changes:
+                commit(output, plan)
+                written = True
     findings.extend(plan.findings)
     for rel in plan.changed:
         if rel in notes:
             where = Location(display(output / rel))
             findings.append(Finding(Severity.WARNING, FindingCode.CONFIG_INVALID, notes[rel], where, rel))
+    return _result(output, options, findings, plan, written=written)
+
+
+def _no_errors(findings: Iterable[Finding]) -> bool:
+    return not any(f.severity is Severity.ERROR for f in findings)
+
+
+def _result(
+    output: Path, options: ConfigureOptions, findings: list[Finding], plan: Plan, *, written: bool
+) -> ConfigureResult:
     findings.sort(key=Finding.sort_key)
-    ok = not any(f.severity is Severity.ERROR for f in findings)
-    written = False
-    if ok and not options.dry_run and plan.has_changes:
-        commit(output, plan)
-        written = True
     return ConfigureResult(
         output_dir=output,
         created=tuple(plan.created),

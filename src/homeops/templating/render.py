@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from jinja2 import BaseLoader, ChoiceLoader, DictLoader, Environment, FileSystemLoader, TemplateSyntaxError
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    DictLoader,
+    Environment,
+    FileSystemLoader,
+    TemplateNotFound,
+    TemplateSyntaxError,
+)
 
 from homeops.errors import Location, UsageError
 from homeops.templating.analysis import static_undefined
@@ -26,6 +34,7 @@ from homeops.templating.data import load_data_file
 from homeops.templating.makejinja_config import MakejinjaConfig
 from homeops.templating.plugins import PathFilter
 from homeops.templating.report import Finding, FindingCode, Severity
+from homeops.templating.safety import Confinement, template_link_finding
 from homeops.templating.undefined import UndefinedUse
 
 
@@ -49,12 +58,34 @@ class RenderOutcome:
     static: list[UndefinedUse] = field(default_factory=list)
 
 
-def build_environment(config: MakejinjaConfig, data: Mapping[str, Any], undefined: type[Any]) -> Environment:
-    """The Jinja environment makejinja builds for ``config``, with ``undefined`` as the undefined class."""
+class ConfinedLoader(FileSystemLoader):
+    """makejinja's ``FileSystemLoader``, refusing templates (includes too) that resolve out of confinement."""
+
+    def __init__(self, searchpath: list[Path], confinement: Confinement | None) -> None:
+        super().__init__(searchpath)
+        self.confinement = confinement
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        if self.confinement is not None and not self.confinement.permits(Path(filename)):
+            raise TemplateNotFound(
+                template, f"{template} resolves to {os.path.realpath(filename)}, outside the repository"
+            )
+        return source, filename, uptodate
+
+
+def build_environment(
+    config: MakejinjaConfig,
+    data: Mapping[str, Any],
+    undefined: type[Any],
+    confinement: Confinement | None = None,
+) -> Environment:
+    """The Jinja environment makejinja builds for ``config``, with ``undefined`` as the undefined class.
+    With ``confinement``, templates resolving outside it cannot be loaded."""
     file_inputs = [p for p in config.inputs if p.is_file()]
     loaders: list[BaseLoader] = [
         DictLoader({p.name: p.read_text(encoding="utf-8") for p in file_inputs}),
-        FileSystemLoader([p for p in config.inputs if p.is_dir()]),
+        ConfinedLoader([p for p in config.inputs if p.is_dir()], confinement),
     ]
     d, w, i = config.delimiter, config.whitespace, config.internal
     env = Environment(
@@ -101,8 +132,11 @@ class TreeRenderer:
         env: Environment,
         path_filters: list[PathFilter],
         display: Callable[[str], str],
+        confinement: Confinement | None = None,
     ) -> None:
         self.config = config
+        self.confinement = confinement
+        self._refused: set[Path] = set()
         self.env = env
         self.path_filters = path_filters
         self.display = display
@@ -129,6 +163,8 @@ class TreeRenderer:
         enforce = bool(self.config.jinja_suffix)
         for pattern in self.config.include_patterns:
             for path in sorted(root.glob(pattern)):
+                if not self.confined(root, path):
+                    continue
                 relative = PurePosixPath(path.relative_to(root).as_posix())
                 rel = output_rel(self.config, relative)
                 if any(path.match(x) for x in self.config.exclude_patterns):
@@ -142,6 +178,16 @@ class TreeRenderer:
                     self._seen_dirs.add(rel)
                     if self.config.keep_empty:
                         self.out.dirs.append(rel)
+
+    def confined(self, root: Path, path: Path) -> bool:
+        """False (with one finding per offending link) when ``path`` resolves out of the confinement."""
+        if self.confinement is None or self.confinement.permits(path):
+            return True
+        link = self.confinement.offending_link(root, path)
+        if link not in self._refused:
+            self._refused.add(link)
+            self.out.findings.append(template_link_finding(link, self.display))
+        return False
 
     def render_file(self, path: Path, name: str, rel: str, enforce_suffix: bool) -> None:
         """Renders (or copies) one input file into the outcome."""

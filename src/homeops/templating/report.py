@@ -31,6 +31,9 @@ class FindingCode(StrEnum):
     MODIFIED_FILE = "modified-file"
     PATH_ESCAPE = "path-escape"
     UNSUPPORTED_OPTION = "unsupported-option"
+    OUTSIDE_REPOSITORY = "outside-repository"
+    GIT_DIRECTORY = "git-directory"
+    RECOVERED = "recovered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,9 @@ class ConfigureOptions:
     ``prune`` removes files that an earlier run rendered and this run no longer produces (only when
     unmodified, unless ``force``). ``optional_variables`` are names documented as optional: they are not
     warned about when only tested (``#% if name %#``) or used in branches that were not rendered.
+    ``allow_outside`` are directories outside the repository that templates, data files and import paths
+    may come from (anything else outside is refused). ``lock_timeout`` is how many seconds a configure
+    waits for another one of the same output directory to finish.
     """
 
     repo_dir: Path
@@ -102,6 +108,8 @@ class ConfigureOptions:
     validator: ConfigValidator | None = None
     optional_variables: frozenset[str] = frozenset()
     config_file: str = "makejinja.toml"
+    allow_outside: tuple[Path, ...] = ()
+    lock_timeout: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)

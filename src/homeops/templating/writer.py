@@ -3,24 +3,21 @@
 ``plan_changes`` compares the rendered files with the output directory and the manifest: files homeops
 did not write before (or that were edited since) are never overwritten or pruned without ``force``, and a
 target whose path leaves the output directory (``..``, an absolute path, a symbolic link pointing outside,
-the state directory) is refused. ``commit`` stages every new file next to its destination, then moves
-them into place; if a move fails, the files already replaced are restored from backups.
+the state directory) is refused, and so is one under a ``.git`` directory. ``journal.commit`` applies a
+plan.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import stat
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from homeops.errors import BuildError, Location
-from homeops.templating.manifest import MANIFEST_REL, STATE_DIR, Manifest, manifest_bytes, sha256
+from homeops.errors import Location
+from homeops.templating.manifest import STATE_DIR, Manifest, sha256
 from homeops.templating.render import RenderedFile, RenderOutcome
 from homeops.templating.report import Finding, FindingCode, Severity
+from homeops.templating.safety import git_problem
 
 
 @dataclass(slots=True)
@@ -91,9 +88,11 @@ def plan_changes(
     prune: bool,
     display: str,
     plain_hashes: Mapping[str, str] | None = None,
+    git_dir: Path | None = None,
 ) -> Plan:
     """What applying ``outcome`` to ``output_dir`` means. ``display`` is how the output dir is shown.
-    ``plain_hashes`` are the hashes of the plaintext of the files configure SOPS-encrypted."""
+    ``plain_hashes`` are the hashes of the plaintext of the files configure SOPS-encrypted. Nothing is
+    written under a ``.git`` directory, nor anywhere that resolves into ``git_dir`` (the repository's)."""
     plain = plain_hashes or {}
     plan = Plan()
 
@@ -104,6 +103,10 @@ def plan_changes(
         plan.findings.append(Finding(Severity.ERROR, code, message, where(rel), rel, hint))
 
     for rel, rendered in outcome.files.items():
+        git = git_problem(output_dir, rel, git_dir)
+        if git is not None:
+            refuse(FindingCode.GIT_DIRECTORY, rel, f"refusing to write {rel}: {git}")
+            continue
         problem = target_problem(output_dir, rel)
         if problem is not None:
             refuse(FindingCode.PATH_ESCAPE, rel, f"refusing to write {rel}: {problem}")
@@ -139,12 +142,14 @@ def plan_changes(
                 "pass --force to overwrite it",
             )
     for rel in outcome.dirs:
-        if target_problem(output_dir, rel) is None and not (output_dir / rel).is_dir():
+        if git_problem(output_dir, rel, git_dir) is not None:
+            refuse(FindingCode.GIT_DIRECTORY, rel, f"refusing to create {rel}/: it is under .git/")
+        elif target_problem(output_dir, rel) is None and not (output_dir / rel).is_dir():
             plan.dirs.append(rel)
     for rel, old_hash in sorted(manifest.files.items()):
         if rel in outcome.files:
             continue
-        if target_problem(output_dir, rel) is not None:
+        if target_problem(output_dir, rel) is not None or git_problem(output_dir, rel, git_dir) is not None:
             continue  # never follow a manifest entry out of the output directory
         current = _read(output_dir / rel)
         if current is None:
@@ -167,63 +172,3 @@ def plan_changes(
                 )
     plan.manifest_changed = dict(manifest.files) != plan.manifest
     return plan
-
-
-def _remove_empty_parents(output_dir: Path, rel: str) -> None:
-    parent = (output_dir / rel).parent
-    while parent != output_dir and parent.is_relative_to(output_dir):
-        try:
-            parent.rmdir()
-        except OSError:
-            return
-        parent = parent.parent
-
-
-def commit(output_dir: Path, plan: Plan) -> None:
-    """Applies ``plan``: every file or none (backups restore replaced files if a move fails)."""
-    state = output_dir / STATE_DIR
-    if state.is_symlink():
-        raise BuildError(f"{state} is a symbolic link; refusing to use it")
-    state.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="configure-", dir=state))
-    done: list[tuple[Path, Path | None]] = []  # (target, backup or None when the target was new)
-    try:
-        staged: list[tuple[Path, Path]] = []
-        for index, rendered in enumerate(plan.writes):
-            target = output_dir / rendered.rel
-            tmp = work / f"new-{index}"
-            tmp.write_bytes(rendered.content)
-            if rendered.stat_source is not None:
-                shutil.copystat(rendered.stat_source, tmp)
-            elif target.exists():
-                os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
-            staged.append((tmp, target))
-        manifest_tmp = work / "manifest"
-        manifest_tmp.write_bytes(manifest_bytes(plan.manifest))
-        for index, (tmp, target) in enumerate(staged):
-            backup: Path | None = None
-            if target.exists():
-                backup = work / f"old-{index}"
-                shutil.copy2(target, backup)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, target)
-            done.append((target, backup))
-        for index, rel in enumerate(plan.deletes):
-            target = output_dir / rel
-            backup = work / f"del-{index}"
-            os.replace(target, backup)
-            done.append((target, backup))
-        for rel in plan.dirs:
-            (output_dir / rel).mkdir(parents=True, exist_ok=True)
-        os.replace(manifest_tmp, output_dir / MANIFEST_REL)
-    except OSError as exc:
-        for target, backup in reversed(done):
-            if backup is None:
-                target.unlink(missing_ok=True)
-            else:
-                os.replace(backup, target)
-        shutil.rmtree(work, ignore_errors=True)
-        raise BuildError(f"cannot write the rendered files, nothing was changed: {exc}") from exc
-    shutil.rmtree(work, ignore_errors=True)
-    for rel in plan.deletes:
-        _remove_empty_parents(output_dir, rel)
