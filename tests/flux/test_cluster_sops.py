@@ -110,3 +110,23 @@ def test_decrypted_values_never_reach_the_build_cache(tmp_path: Path) -> None:
         assert _settings(node(cluster, "app").objects)["data"]["token"] == SOPS_TOKEN
     for blob in (p.read_bytes() for p in cache.rglob("*") if p.is_file()):
         assert SOPS_TOKEN.encode() not in blob and SOPS_DOMAIN.encode() not in blob
+
+
+def test_a_multi_document_sops_file_decrypts_with_its_one_mac(tmp_path: Path) -> None:
+    # sops writes one MAC over every document of a file: each document alone fails the check
+    from tests.flux.fluxrepos import CLUSTER_SECRETS, age_key, checkout, sops_encrypt
+
+    repo = checkout("sops", tmp_path)
+    key_file, recipient = age_key(tmp_path)
+    other = CLUSTER_SECRETS.replace("name: cluster-secrets", "name: other-secrets")
+    target = repo / "kubernetes" / "apps" / "cluster-secrets.sops.yaml"
+    sops_encrypt(other + "---\n" + CLUSTER_SECRETS, recipient, target)
+    assert target.read_text().count("sops:") == 2
+    cluster = build(repo, identities=tuple(load_age_identities(key_file=key_file)))
+    assert cluster.problems == [] and [p for p in cluster.nodes if p.status != "ok"] == []
+    app = node(cluster, "app")
+    assert app.unresolved == [] and _settings(app.objects)["data"]["token"] == SOPS_TOKEN
+    tampered = target.read_text().replace("name: other-secrets", "name: other-secretz")
+    target.write_text(tampered)
+    broken = build(repo, identities=tuple(load_age_identities(key_file=key_file)))
+    assert any("MAC" in p or "mac" in p for p in broken.problems), broken.problems

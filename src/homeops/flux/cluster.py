@@ -276,7 +276,7 @@ class ClusterBuilder:
             nodes,
             hrs,
             left_out,
-            self.problems + [str(p) for p in self.repo.problems],
+            self.problems + list(dict.fromkeys(self.secrets.problems)) + [str(p) for p in self.repo.problems],
             self.notes,
             clusters,
             self.artifacts,

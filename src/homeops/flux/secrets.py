@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 from homeops.errors import HomeopsError
 from homeops.flux.repository import ObjectEntry, Repository
 from homeops.flux.varsub import variables_from_resource
-from homeops.sops import ENCRYPTED_PLACEHOLDER, decrypt_document, is_sops_encrypted, mask_encrypted
+from homeops.sops import (
+    ENCRYPTED_PLACEHOLDER,
+    decrypt_document,
+    decrypt_documents,
+    is_sops_encrypted,
+    mask_encrypted,
+)
 from homeops.yaml.nodes import YMap, YSeq, deep_copy
 
 if TYPE_CHECKING:
@@ -151,13 +157,29 @@ class SecretResolver:
             return obj, True
         if self.identities:
             try:
-                plain = decrypt_document(obj, self.identities)
+                plain = self._decrypt(obj)
                 self.decrypted += 1
                 self.plaintext.update(decrypted_values(obj, plain))
                 return plain, True
             except HomeopsError as exc:
                 self.problems.append(str(exc))
         return mask_encrypted(obj), False
+
+    def _decrypt(self, obj: YMap) -> YMap:
+        """``obj`` decrypted. The MAC is checked over the file's documents as the repository holds them (one
+        MAC for the whole file, as sops writes it): the built object may differ from them in clear values
+        (a namespace kustomize set), which sops' MAC also covers."""
+        siblings = self._file_documents(obj)
+        if not siblings:
+            return decrypt_document(obj, self.identities)
+        decrypt_documents(siblings, self.identities)  # raises on a bad key or MAC
+        return decrypt_document(obj, self.identities, verify_mac=False)
+
+    def _file_documents(self, obj: YMap) -> list[YMap]:
+        if obj.pos is None:
+            return []
+        rel = self.repo.rel_file(obj.pos.file)
+        return [e.obj for e in self.repo.in_file(rel) if is_sops_encrypted(e.obj)]
 
     def lookup_object(
         self, kind: str, namespace: str, name: str, done: Sequence[KsNode], node: KsNode
