@@ -10,6 +10,7 @@ user's values; nested subcharts look their conditions up under their parents' na
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import posixpath
@@ -34,14 +35,22 @@ class ChartFiles:
     where: str  # how messages show it: "app", "app/charts/sub"
     files: dict[str, bytes]
     subcharts: list[ChartFiles] = field(default_factory=list)
+    parsed: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)  # by file
+
+    def _map(self, name: str) -> dict[str, Any]:
+        """``name`` parsed once per chart (a fresh copy each call: callers merge into it)."""
+        found = self.parsed.get(name)
+        if found is None:
+            found = self.parsed[name] = _yaml_map(self.files.get(name, b""))
+        return copy.deepcopy(found)
 
     @property
     def metadata(self) -> dict[str, Any]:
-        return _yaml_map(self.files.get("Chart.yaml", b""))
+        return self._map("Chart.yaml")
 
     @property
     def values(self) -> dict[str, Any]:
-        return _yaml_map(self.files.get("values.yaml", b""))
+        return self._map("values.yaml")
 
     def crd_files(self) -> list[str]:
         """``crds/`` files with a manifest extension, in the order Helm loads them (sorted paths)."""
@@ -50,7 +59,7 @@ class ChartFiles:
 
 def _yaml_map(data: bytes) -> dict[str, Any]:
     try:
-        loaded = yaml.safe_load(data.decode("utf-8", "replace")) if data else None
+        loaded = yaml.load(data.decode("utf-8", "replace"), Loader=yaml.CSafeLoader) if data else None
     except yaml.YAMLError:
         return {}
     return loaded if isinstance(loaded, dict) else {}
@@ -182,7 +191,7 @@ def enabled_subcharts(chart: ChartFiles, values: Mapping[str, Any], path: str = 
                     enabled = value
                     break
         if enabled:
-            out.append(ChartFiles(name, sub.where, sub.files, sub.subcharts))
+            out.append(ChartFiles(name, sub.where, sub.files, sub.subcharts, sub.parsed))
     return out
 
 

@@ -140,7 +140,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def _read_chart_yaml(directory: Path) -> tuple[str, str] | None:
     try:
-        data = yaml.safe_load((directory / "Chart.yaml").read_text(encoding="utf-8"))
+        data = yaml.load((directory / "Chart.yaml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     if not isinstance(data, dict):
@@ -163,6 +163,7 @@ class ChartStore:
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory if directory is not None else default_store_dir()
         self._entries: dict[str, StoreEntry] | None = None
+        self._local_meta: dict[Path, tuple[str, str] | None] = {}  # Chart.yaml of local charts, this run
 
     # -- paths --------------------------------------------------------------------------------------------
 
@@ -263,7 +264,9 @@ class ChartStore:
     def _local(self, request: ChartRequest) -> StoredChart | None:
         if request.local_path is None:
             return None
-        meta = _read_chart_yaml(request.local_path)
+        if request.local_path not in self._local_meta:  # read once per chart directory and run
+            self._local_meta[request.local_path] = _read_chart_yaml(request.local_path)
+        meta = self._local_meta[request.local_path]
         if meta is None:
             return None
         return StoredChart(request.local_path, meta[0], meta[1], "", request.source_kind)
