@@ -91,6 +91,8 @@ class RepoOptions:
             api_versions=config.api_versions,
             only=self.only_releases,
             progress=self.helm_progress,
+            allow_network=config.allow_network if self.allow_network is None else self.allow_network,
+            store_config=config.helm,
         )
 
     def _cache_dir(self) -> Path | None:

@@ -42,6 +42,8 @@ class HelmOptions:
     helm: Path | None = None  # None: $HOMEOPS_HELM, else helm on PATH
     only: tuple[tuple[str | None, str], ...] | None = None  # (namespace, name) of the releases to render
     progress: Callable[[int, int], None] | None = field(default=None, compare=False)  # renders (done, total)
+    allow_network: bool = False  # pull the charts the store lacks first (--allow-network, allowNetwork:)
+    store_config: Any = None  # a homeops.helm.store.mirrors.HelmStoreConfig (mirrors, plainHTTP, insecure)
 
 
 @dataclass
@@ -85,6 +87,7 @@ class TreeRenders:
     releases: list[ReleaseRender] = field(default_factory=list)
     error: str = ""
     enabled: bool = True
+    pulled: list[str] = field(default_factory=list)  # what --allow-network fetched first (one line each)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -101,6 +104,8 @@ class TreeRenders:
             return "Helm charts not rendered (--no-helm)"
         parts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts().items()))
         head = f"{len(self.releases)} HelmReleases: {parts or 'none'}"
+        if self.pulled:
+            head += f"; --allow-network fetched: {'; '.join(self.pulled)}"
         return f"{head}; {self.error}" if self.error else head
 
 
@@ -144,6 +149,10 @@ def render_tree(cluster: ClusterBuild, options: HelmOptions) -> TreeRenders:
 
     store = ChartStore(options.store_dir)
     out = TreeRenders()
+    if options.allow_network:
+        out.pulled = _pull_missing(cluster, store, options)
+        if out.pulled:
+            store = ChartStore(options.store_dir)  # read again: the pull added entries
     lookups: dict[str, Lookup] = {}
     pending: list[tuple[ReleaseRender, Any, Any]] = []
     for item, (_, request) in zip(cluster.helmreleases, cluster_requests(cluster), strict=True):
@@ -176,6 +185,25 @@ def render_tree(cluster: ClusterBuild, options: HelmOptions) -> TreeRenders:
     if pending:
         _render(cluster, pending, options, out)
     return out
+
+
+def _pull_missing(cluster: ClusterBuild, store: Any, options: HelmOptions) -> list[str]:
+    """With network allowed: fetch the charts the store does not hold (as `homeops charts pull` does);
+    the lines it reports (pulled / failed with the reason)."""
+    from homeops.helm.store.mirrors import HelmStoreConfig
+    from homeops.helm.store.pull import PullOptions, pull
+    from homeops.helm.store.tree import cluster_requests
+
+    wanted = [
+        (label, request)
+        for label, request in cluster_requests(cluster)
+        if not isinstance(request, str) and store.lookup(request) is None
+    ]
+    if not wanted:
+        return []
+    config = options.store_config if isinstance(options.store_config, HelmStoreConfig) else HelmStoreConfig()
+    result = pull(wanted, PullOptions(store_dir=options.store_dir, config=config))
+    return [o.line() for o in result.outcomes]
 
 
 def _render(

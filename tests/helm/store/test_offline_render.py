@@ -91,6 +91,11 @@ def test_pull_then_render_offline(tmp_path: Path) -> None:
                 break
             subprocess.run(["sleep", "0.1"], check=True)
         assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+        # --allow-network on a build fills the store too (here: a second, empty store)
+        other = tmp_path / "other-cache"
+        fetched = _homeops(["build", "all", "--helm", "--allow-network"], repo, other)
+        assert fetched.returncode == 0 and "1 rendered" in fetched.stdout, fetched.stdout + fetched.stderr
+        assert "--allow-network fetched: pulled: app@1.2.0" in fetched.stdout.replace("\n", " ")
     finally:
         server.terminate()
         server.wait(timeout=10)
