@@ -81,6 +81,7 @@ COMMANDS = [
     ["graph"],
     ["plan"],
     ["diff", "--base", "HEAD"],
+    ["status"],  # checked before the cluster is contacted
 ]
 
 

@@ -150,6 +150,8 @@ def _rel(file: str, cluster: ClusterBuild) -> str:
 
 def status(options: StatusOptions, kube: Kube | None = None) -> StatusResult:
     """List the live Flux Kustomizations and HelmReleases and, with ``compare``, match them with Git."""
+    # the repository options (--repo, --root, --source-root) are checked before the cluster is contacted
+    cluster_options = options.repo.cluster_options() if options.compare else None
     own = kube is None
     client = kube or Kube(options.kube)
     try:
@@ -159,9 +161,9 @@ def status(options: StatusOptions, kube: Kube | None = None) -> StatusResult:
         if own:
             client.close()
     live.sort(key=lambda o: (o.kind != "Kustomization", o.namespace, o.name))
-    if not options.compare:
+    if cluster_options is None:
         return StatusResult(context, server, tuple(live))
-    cluster = build_cluster(options.repo.cluster_options())
+    cluster = build_cluster(cluster_options)
     wanted, notes = git_objects(cluster)
     if options.namespace is not None:
         wanted = [g for g in wanted if g.namespace == options.namespace]
