@@ -104,6 +104,7 @@ def _recover_configure(repo: Path | None) -> None:
     """A configure killed while it moved its files is finished or rolled back before anything reads the
     tree (it says which); nothing happens when there is no journal."""
     root = repo if repo is not None else Path.cwd()
+    # homeops.templating.journal.JOURNAL_REL, checked here so that no run without one imports templating
     if not (root / ".homeops" / "configure-journal.json").is_file():
         return
     from homeops.templating.journal import recover_if_interrupted

@@ -221,17 +221,10 @@ def _render_of(result: Any) -> Any:
     return found[0]
 
 
-def _identities(repo: RepoOptions) -> tuple[str, ...]:
-    """The age identities the build used (to mask what SOPS files hold)."""
-    from homeops.sops import load_age_identities
-
-    return tuple(repo.identities) or tuple(load_age_identities(key_file=repo.age_key))
-
-
 def _masked(result: Any, rendered: Any, show_secrets: bool, repo: RepoOptions) -> list[Any]:
     from homeops.helm.output import masker
 
-    mask = masker(result.cluster, show_secrets, _identities(repo))
+    mask = masker(result.cluster, show_secrets, repo.age_identities())
     return [mask(o) for o in rendered.objects]
 
 

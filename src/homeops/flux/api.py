@@ -66,7 +66,7 @@ class RepoOptions:
         source_root = self.source_root if self.source_root is not None else config.source_root
         if source_root is not None:
             source_root = _repo_relative(repo, source_root, "--source-root")
-        identities = tuple(self.identities) or tuple(load_age_identities(key_file=self.age_key))
+        identities = self.age_identities()
         return ClusterOptions(
             repo=repo,
             roots=roots,
@@ -79,6 +79,10 @@ class RepoOptions:
             cache_max_size=config.cache_max_size if config.cache_max_size is not None else 512 * 1024 * 1024,
             helm=self._helm_options(config),
         )
+
+    def age_identities(self) -> tuple[str, ...]:
+        """The age identities given (``identities``), else those of ``--age-key`` and the environment."""
+        return tuple(self.identities) or tuple(load_age_identities(key_file=self.age_key))
 
     def _helm_options(self, config: ValidateConfig) -> HelmOptions | None:
         if not self.helm:

@@ -11,8 +11,6 @@ that nothing applies are listed once, with the reason; the roots are grouped int
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,147 +45,31 @@ from homeops.yaml.nodes import YMap
 if TYPE_CHECKING:
     from homeops.cache.nodes import NodeCache, NodeResult
     from homeops.cache.parses import ParseStore
-    from homeops.helm.releases import HelmOptions, TreeRenders
 
 __all__ = ["NAMESPACE_LABEL", "NAME_LABEL", "variable_uses"]
 
 
-@dataclass(frozen=True, slots=True)
-class Unresolved:
-    """A variable used but not set, where Flux's strict substitution fails."""
-
-    variable: str
-    object: str
-    file: str
-    line: int
-    column: int
-    reason: str = "not set"
-
-
-@dataclass(frozen=True, slots=True)
-class VariableUse:
-    """A ``${VARIABLE}`` that Flux will substitute, where it is written, and its default if any."""
-
-    variable: str
-    object: str
-    file: str
-    line: int
-    column: int
-    default: str | None = None
-
-
-@dataclass
-class KsNode:
-    """One Flux Kustomization of the tree and the outcome of its build."""
-
-    ks: FluxKustomization
-    tree: str  # the cluster it belongs to ("" when the repository holds one cluster)
-    parent: KsNode | None
-    defined_at: Location
-    status: str = "pending"  # ok | failed | external
-    error: str = ""
-    path: str = ""
-    objects: list[YMap] = field(default_factory=list)
-    generated: list[YMap] = field(default_factory=list)  # what its ResourceSets make flux-operator apply
-    discovered: list[YMap] = field(default_factory=list)  # a failed offline build's objects without remotes
-    rendered: list[YMap] = field(default_factory=list)  # what its HelmReleases' charts render (Helm stage)
-    unresolved: list[Unresolved] = field(default_factory=list)
-    uses: list[VariableUse] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    root_reason: str = ""  # why it was taken as a root ("" for a Kustomization another one applies)
-    synthesized: bool = False  # made from a FluxInstance sync or the flux bootstrap layout, not an object
-    files: frozenset[str] = frozenset()  # repository-relative files its build read
-    kdir: Path | None = None  # the directory built
-    kustomization: YMap | None = None  # the kustomization.yaml Flux's generator wrote for it
-    source_dir: Path | None = None  # the top directory of the source (or artifact) the build reads
-    cache_key: str = ""  # the build cache's key of its build (equal keys: equal objects); "" when uncached
-
-    @property
-    def namespace(self) -> str:
-        return self.ks.namespace
-
-    @property
-    def name(self) -> str:
-        return self.ks.name
-
-    @property
-    def ref(self) -> str:
-        return f"Kustomization/{self.namespace}/{self.name}"
-
-    @property
-    def cluster(self) -> str:
-        return self.tree
-
-
-@dataclass(frozen=True, slots=True)
-class HelmReleaseNode:
-    """A HelmRelease as Flux will apply it, with the Kustomization that produces it."""
-
-    hr: HelmRelease
-    obj: YMap
-    parent: KsNode
-    chart_dir: Path | None = None  # a chart of this repository (a GitRepository/Bucket that is it)
-    chart_error: str = ""  # why a chart of this repository cannot be used
-
-
-@dataclass(frozen=True, slots=True)
-class NotApplied:
-    """A Flux Kustomization of the repository that nothing applies, and why."""
-
-    ks: FluxKustomization
-    defined_at: Location
-    reason: str
-    cluster: str = ""
-    selected_out: bool = False  # outside the --root / --cluster selection, not a defect of the repository
-
-
-@dataclass
-class ClusterBuild:
-    """Every Flux Kustomization of the repository, built, plus what was found in the outputs."""
-
-    repo: Repository
-    nodes: list[KsNode]
-    helmreleases: list[HelmReleaseNode]
-    not_applied: list[NotApplied]
-    problems: list[str]
-    notes: list[str] = field(default_factory=list)
-    clusters: list[str] = field(default_factory=list)
-    artifacts: ArtifactSources | None = None  # keeps materialised artifacts (node.kdir) alive
-    helm: TreeRenders | None = None  # the Helm stage (None: not run)
-
-    @property
-    def orphans(self) -> list[FluxKustomization]:
-        """The Kustomizations nothing applies (those outside a --root/--cluster selection left out)."""
-        return [n.ks for n in self.not_applied if not n.selected_out]
-
-    def find(self, name: str, namespace: str | None = None) -> list[KsNode]:
-        return [n for n in self.nodes if n.name == name and (namespace is None or n.namespace == namespace)]
-
-    def all_objects(self) -> Iterable[YMap]:
-        """Every object applied: each node's own, what its ResourceSets generate, what its HelmReleases'
-        charts render (when the Helm stage ran)."""
-        for node in self.nodes:
-            yield from node.objects
-            yield from node.generated
-            yield from node.rendered
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterOptions:
-    """How to find and build the tree."""
-
-    repo: Path
-    roots: tuple[str, ...] = ()  # only roots defined under these repository paths (--root)
-    cluster: str | None = None  # only this cluster (--cluster)
-    source_root: str | None = None  # where this repository's Flux paths start (--source-root, sourceRoot:)
-    sources: tuple[str, ...] = ()  # sources that are this repository (.homeops.yaml sources:)
-    identities: tuple[str, ...] = ()
-    strict: bool = True
-    allow_network: bool = False  # fetch HTTPS remote resources (--allow-network, allowNetwork:)
-    cache_dir: Path | None = None  # the persistent build cache (None: off, --no-cache)
-    cache_max_size: int = 512 * 1024 * 1024  # pruned least recently used first beyond this
-    helm: HelmOptions | None = None  # render the HelmReleases' charts after the build (None: not)
-    cache_identity: str | None = None  # the repository a checkout of another ref belongs to (shared caches)
+from homeops.flux.clustertypes import (
+    ClusterBuild as ClusterBuild,
+)
+from homeops.flux.clustertypes import (
+    ClusterOptions as ClusterOptions,
+)
+from homeops.flux.clustertypes import (
+    HelmReleaseNode as HelmReleaseNode,
+)
+from homeops.flux.clustertypes import (
+    KsNode as KsNode,
+)
+from homeops.flux.clustertypes import (
+    NotApplied as NotApplied,
+)
+from homeops.flux.clustertypes import (
+    Unresolved as Unresolved,
+)
+from homeops.flux.clustertypes import (
+    VariableUse as VariableUse,
+)
 
 
 def _obj_location(obj: YMap, repo: Repository) -> Location:
@@ -420,8 +302,9 @@ class ClusterBuilder:
         node.kdir = kdir
         cache, prekey = (self.cache, "") if builder is self.builder else (None, "")
         decrypted = self.secrets.decrypted
+        resolved = self._variables(node, done) if cache is not None else None  # for the key and the build
         if cache is not None:
-            prekey = cache.prekey(node, kdir, self._variables(node, done))
+            prekey = cache.prekey(node, kdir, resolved)
             if self._restore(node, cache.lookup(prekey)):
                 node.cache_key = cache.last_key
                 return
@@ -432,7 +315,7 @@ class ClusterBuilder:
                 kustomization = flux_kustomization_file(ks, kdir, builder.loader)
                 node.kustomization = kustomization
                 resmap = builder.build(kdir, kustomization)
-            node.objects = self._finish(node, [r.obj for r in resmap], done)
+            node.objects = self._finish(node, [r.obj for r in resmap], done, resolved)
             node.status = "ok"
         except HomeopsError as exc:
             node.status = "failed"
@@ -489,10 +372,17 @@ class ClusterBuilder:
             f"{len(node.discovered)} Kustomizations and HelmReleases it applies"
         )
 
-    def _finish(self, node: KsNode, objects: list[YMap], done: list[KsNode]) -> list[YMap]:
-        """Flux's post-build on the kustomize output: substitution, decryption, common metadata, labels."""
+    def _finish(
+        self,
+        node: KsNode,
+        objects: list[YMap],
+        done: list[KsNode],
+        resolved: tuple[dict[str, str], list[Unresolved], str] | None = None,
+    ) -> list[YMap]:
+        """Flux's post-build on the kustomize output: substitution, decryption, common metadata, labels
+        (``resolved``: the node's variables, when already looked up)."""
         ks = node.ks
-        variables, unresolved_sources, open_note = self._variables(node, done)
+        variables, unresolved_sources, open_note = resolved or self._variables(node, done)
         node.unresolved.extend(unresolved_sources)
         reason = f"not set (may be {open_note})" if open_note else "not set"
         opaque = {u.variable: u for u in unresolved_sources if not u.variable.startswith("<")}

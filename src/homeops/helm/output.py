@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from homeops.flux.cluster import ClusterBuild
-from homeops.helm.releases import ReleaseRender
-from homeops.yaml.emitter import dump_documents
 from homeops.yaml.nodes import YMap
 
 
@@ -20,8 +18,3 @@ def masker(
     from homeops.flux.masking import cluster_masker
 
     return cluster_masker(cluster, identities)
-
-
-def release_yaml(render: ReleaseRender, mask: Callable[[YMap], YMap]) -> str:
-    """The objects of one rendered HelmRelease, as YAML documents."""
-    return dump_documents(mask(o) for o in render.objects)

@@ -149,13 +149,14 @@ def render_tree(cluster: ClusterBuild, options: HelmOptions) -> TreeRenders:
 
     store = ChartStore(options.store_dir)
     out = TreeRenders()
+    requests = cluster_requests(cluster)
     if options.allow_network:
-        out.pulled = _pull_missing(cluster, store, options)
+        out.pulled = _pull_missing(requests, store, options)
         if out.pulled:
             store = ChartStore(options.store_dir)  # read again: the pull added entries
     lookups: dict[str, Lookup] = {}
     pending: list[tuple[ReleaseRender, Any, Any]] = []
-    for item, (_, request) in zip(cluster.helmreleases, cluster_requests(cluster), strict=True):
+    for item, (_, request) in zip(cluster.helmreleases, requests, strict=True):
         if not _selected(item, options.only):
             continue
         if isinstance(request, str):
@@ -187,16 +188,15 @@ def render_tree(cluster: ClusterBuild, options: HelmOptions) -> TreeRenders:
     return out
 
 
-def _pull_missing(cluster: ClusterBuild, store: Any, options: HelmOptions) -> list[str]:
+def _pull_missing(requests: list[tuple[str, Any]], store: Any, options: HelmOptions) -> list[str]:
     """With network allowed: fetch the charts the store does not hold (as `homeops charts pull` does);
     the lines it reports (pulled / failed with the reason)."""
     from homeops.helm.store.mirrors import HelmStoreConfig
     from homeops.helm.store.pull import PullOptions, pull
-    from homeops.helm.store.tree import cluster_requests
 
     wanted = [
         (label, request)
-        for label, request in cluster_requests(cluster)
+        for label, request in requests
         if not isinstance(request, str) and store.lookup(request) is None
     ]
     if not wanted:

@@ -83,12 +83,19 @@ class _Stream(httpx2.SyncByteStream):
             close()
 
 
-class _GuardedTransport(httpx2.BaseTransport):
-    """An httpx transport over an httpcore pool whose only way out is the guarded backend."""
+class GuardedTransport(httpx2.BaseTransport):
+    """An httpx transport over an httpcore pool whose only way out is ``backend`` (a backend that checks
+    every address it connects to; the chart store has its own policy of which hosts are trusted)."""
 
-    def __init__(self, ssl_context: ssl.SSLContext, backend: _GuardedBackend) -> None:
+    def __init__(
+        self, ssl_context: ssl.SSLContext, backend: httpcore2.SyncBackend, max_connections: int = 4
+    ) -> None:
         self._pool = httpcore2.ConnectionPool(
-            ssl_context=ssl_context, network_backend=backend, http1=True, http2=False, max_connections=4
+            ssl_context=ssl_context,
+            network_backend=backend,
+            http1=True,
+            http2=False,
+            max_connections=max_connections,
         )
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
@@ -155,7 +162,7 @@ class Downloader:
         if self._client is None:
             context = self._verify or httpx2.create_ssl_context(verify=True, trust_env=False)
             self._client = httpx2.Client(
-                transport=_GuardedTransport(context, self._backend),
+                transport=GuardedTransport(context, self._backend),
                 follow_redirects=False,
                 trust_env=False,
                 headers={"User-Agent": "homeops", "Accept": "*/*"},

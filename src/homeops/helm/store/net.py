@@ -15,8 +15,7 @@ from __future__ import annotations
 import ipaddress
 import ssl
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -25,6 +24,7 @@ import httpx2
 
 from homeops.helm.store.mirrors import HelmStoreConfig, host_of
 from homeops.kustomize.remote import Resolver, address_problem, system_resolver
+from homeops.kustomize.remote_http import GuardedTransport
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
 MAX_REDIRECTS = 5
@@ -110,62 +110,6 @@ class _Backend(httpcore2.SyncBackend):
         raise last
 
 
-class _Transport(httpx2.BaseTransport):
-    def __init__(self, context: ssl.SSLContext, backend: _Backend) -> None:
-        self._pool = httpcore2.ConnectionPool(
-            ssl_context=context, network_backend=backend, http1=True, http2=False, max_connections=8
-        )
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        assert isinstance(request.stream, httpx2.SyncByteStream)
-        core = httpcore2.Request(
-            method=request.method,
-            url=httpcore2.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        with _mapped(request):
-            resp = self._pool.handle_request(core)
-        assert isinstance(resp.stream, Iterable)
-        return httpx2.Response(
-            status_code=resp.status, headers=resp.headers, stream=_Stream(resp.stream, request)
-        )
-
-    def close(self) -> None:
-        self._pool.close()
-
-
-class _Stream(httpx2.SyncByteStream):
-    def __init__(self, inner: Iterable[bytes], request: httpx2.Request) -> None:
-        self._inner = inner
-        self._request = request
-
-    def __iter__(self) -> Iterator[bytes]:
-        with _mapped(self._request):
-            yield from self._inner
-
-    def close(self) -> None:
-        close = getattr(self._inner, "close", None)
-        if close is not None:
-            close()
-
-
-@contextmanager
-def _mapped(request: httpx2.Request) -> Iterator[None]:
-    try:
-        yield
-    except httpcore2.TimeoutException as exc:
-        raise httpx2.TimeoutException(str(exc), request=request) from exc
-    except (httpcore2.NetworkError, httpcore2.ProtocolError, httpcore2.UnsupportedProtocol) as exc:
-        raise httpx2.TransportError(str(exc) or type(exc).__name__) from exc
-
-
 class HttpClient:
     """GETs (and, for tests' push helpers, other methods) under the rules of this module's docstring.
 
@@ -209,7 +153,7 @@ class HttpClient:
             else:
                 context = self._verify or httpx2.create_ssl_context(verify=True, trust_env=False)
             client = httpx2.Client(
-                transport=_Transport(context, self._backend),
+                transport=GuardedTransport(context, self._backend, max_connections=8),
                 follow_redirects=False,
                 trust_env=False,
                 headers={"User-Agent": "homeops"},
