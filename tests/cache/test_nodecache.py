@@ -5,6 +5,7 @@ partial entry is detected and rebuilt, concurrent runs leave a valid cache, and 
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -113,26 +114,47 @@ def test_substitution_source_change_rebuilds(tmp_path: Path) -> None:
     assert warm == _snapshot(_build(repo, None))
 
 
-def test_corrupt_and_partial_entries_are_rebuilt(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["partial", "flipped", "garbage"])
+def test_corrupt_and_partial_entries_are_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
     repo = checkout("substitution", tmp_path)
     cache = tmp_path / "cache"
     cold = _snapshot(_build(repo, cache))
     entries = _entries(cache)
-    assert len(entries) >= 4
-    for i, path in enumerate(entries):
+    assert len(entries) == 2  # the parse pack and the node pack
+    for path in entries:
         data = path.read_bytes()
-        if i % 3 == 0:
-            path.write_bytes(data[: len(data) // 2])  # partial write
-        elif i % 3 == 1:
-            path.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))  # flipped bits
+        if damage == "partial":
+            path.write_bytes(data[: len(data) // 2])
+        elif damage == "flipped":
+            path.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
         else:
             path.write_bytes(b"garbage")
     assert _snapshot(_build(repo, cache)) == cold
+    assert len(_entries(cache)) == 2
     for path in _entries(cache):  # every entry rewritten whole
         data = path.read_bytes()
         assert data.startswith(MAGIC)
         assert Store(cache).get(path.name) is not None
+    hits = _count_hits(monkeypatch)
     assert _snapshot(_build(repo, cache)) == cold
+    assert hits and all(hits)  # the rewritten pack serves every node
+
+
+def test_damaged_blob_inside_a_valid_pack_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = checkout("substitution", tmp_path)
+    cache = tmp_path / "cache"
+    cold = _snapshot(_build(repo, cache))
+    store = Store(cache)
+    (pack,) = [p for p in _entries(cache) if p.name.startswith("n")]
+    raw = store.get(pack.name)
+    assert raw is not None
+    blobs = pickle.loads(raw)
+    store.put(pack.name, pickle.dumps({k: (v[:10] if k.startswith("e") else v) for k, v in blobs.items()}))
+    hits = _count_hits(monkeypatch)
+    assert _snapshot(_build(repo, cache)) == cold
+    assert hits and not any(hits)  # every damaged entry rebuilt, none served
 
 
 _RUNNER = """
@@ -196,7 +218,10 @@ def test_a_copy_elsewhere_hits_with_its_own_positions(
     cold_second = _snapshot(_build(second, None))
     _build(first, cache)
     hits = _count_hits(monkeypatch)
-    warm_second = _build(second, cache)
+    # as diff builds its base: the checkout shares the work tree's packs
+    warm_second = build_cluster(
+        ClusterOptions(repo=second, cache_dir=cache, cache_identity=str(first.resolve()))
+    )
     assert hits and all(hits)
     assert _snapshot(warm_second) == cold_second
     files = {o.pos.file for n in warm_second.nodes for o in n.objects if o.pos is not None}

@@ -13,6 +13,12 @@ earlier entry again. Only successful builds are cached.
 Nothing in a key depends on where the repository is: paths are taken relative to its root, and positions
 in a stored build are stored relative to it and restored under the current root. A checkout of another ref
 (``diff``'s base) therefore finds the entries of every node whose inputs it shares with the work tree.
+
+The manifests and entries of one repository (and working directory) live in one *pack*, ``n<key>`` in the
+``Store``: a checksummed ``{"m<pre-key>" | "e<key>": bytes}``, read once per run and written once at its
+end when the run added something (what it used, plus what other runs, such as the other side of a
+``diff``, used, unless those outgrow this run's). One file instead of two per Kustomization: on a
+repository of 250 Kustomizations a cold run creates one file, not 500, and a warm run opens one.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from homeops.yaml.nodes import Pos, YMap, YSeq, to_plain
 if TYPE_CHECKING:
     from homeops.flux.cluster import KsNode
 
-_FORMAT = b"homeops-ks-cache-3"
+_FORMAT = b"homeops-ks-cache-5"
 _ABSENT = b"\x00absent"
 
 
@@ -56,26 +62,26 @@ class NodeResult:
     problems: list[str]  # decryption problems the build recorded
 
 
-def _rel_pos(file: str, line: int, column: int) -> Pos:
-    """A position stored relative to the repository root (``_Unpickler`` puts the root back)."""
-    return Pos(file, line, column)
+def _rel_file(file: str) -> str:
+    """A file name stored relative to the repository root (``_Unpickler`` puts the root back)."""
+    return file
 
 
 class _Unpickler(pickle.Unpickler):
-    """Loads an entry, placing root-relative positions under ``prefix`` (how this run shows the root)."""
+    """Loads an entry, placing root-relative file names under ``prefix`` (how this run shows the root)."""
 
     def __init__(self, data: bytes, prefix: str) -> None:
         super().__init__(io.BytesIO(data))
         self._prefix = prefix
 
     def find_class(self, module: str, name: str) -> Any:
-        if module == __name__ and name == "_rel_pos":
+        if module == __name__ and name == "_rel_file":
             prefix = self._prefix
 
-            def make(file: str, line: int, column: int) -> Pos:
-                return Pos(prefix + file, line, column)
+            def place(file: str) -> str:
+                return prefix + file
 
-            return make
+            return place
         return super().find_class(module, name)
 
 
@@ -94,6 +100,7 @@ def loads_tree(data: bytes, prefix: str) -> Any:
 
 
 _NEWOBJ: Any = getattr(copyreg, "__newobj__")  # noqa: B009 - the NEWOBJ opcode's callable; untyped in typeshed
+_NEW_TUPLE: Any = tuple.__new__
 
 
 def _reduce_map(m: YMap) -> tuple[Any, ...]:
@@ -111,15 +118,34 @@ def _reduce_seq(s: YSeq) -> tuple[Any, ...]:
     return _NEWOBJ, (YSeq,), (None, {"pos": s.pos, "ipos": s.ipos}), iter(s), None
 
 
-def _dumps(value: Any, prefix: str) -> bytes:
-    """Pickle ``value``; positions (tens of thousands per build) are stored as constructor arguments,
-    which load several times faster than the dataclass state protocol, relative to the root when they
-    lie under it (``prefix`` is how this run shows the root)."""
+class _RelFile:
+    """Stands for one root-relative file name while pickling: saved once, as a call of ``_rel_file``,
+    and referenced from the pickle's memo by every position in that file."""
 
-    def reduce_pos(pos: Pos) -> tuple[Any, tuple[str, int, int]]:
-        if pos.file.startswith(prefix) and not os.path.isabs(pos.file[len(prefix) :]):
-            return _rel_pos, (pos.file[len(prefix) :], pos.line, pos.column)
-        return Pos, (pos.file, pos.line, pos.column)
+    __slots__ = ("rel",)
+
+    def __init__(self, rel: str) -> None:
+        self.rel = rel
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return _rel_file, (self.rel,)
+
+
+def _dumps(value: Any, prefix: str) -> bytes:
+    """Pickle ``value``. Positions (tens of thousands per build) are rebuilt by ``tuple.__new__`` alone,
+    with no Python code per position; a file name under the root (``prefix`` is how this run shows it) is
+    stored once per pickle, relative to it, and placed under the loading run's root."""
+    files: dict[str, Any] = {}
+
+    def reduce_pos(pos: Pos) -> tuple[Any, tuple[Any, ...]]:
+        file = pos.file
+        marker = files.get(file)
+        if marker is None:
+            rel = file[len(prefix) :]
+            marker = files[file] = (
+                _RelFile(rel) if file.startswith(prefix) and not os.path.isabs(rel) else file
+            )
+        return _NEW_TUPLE, (Pos, (marker, pos.line, pos.column))
 
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
@@ -151,13 +177,14 @@ def context_key(*, strict: bool, identities: Iterable[str], extra: str = "") -> 
 class NodeCache:
     """Looks up and stores node builds in a ``Store``; file and listing hashes are memoised per run."""
 
-    def __init__(self, store: Store, context: bytes, loader: FileLoader) -> None:
+    def __init__(self, store: Store, context: bytes, loader: FileLoader, identity: str | None = None) -> None:
         self.store = store
         self.context = context
         self.loader = loader
         self.root = str(loader.root)
         shown = loader.display(loader.root)
         self.prefix = "" if shown == "." else shown.rstrip("/") + "/"  # positions under the root start so
+        self.pack = _Pack(store, identity or self.root)
         self._files: dict[str, bytes] = {}
         self._dirs: dict[str, bytes] = {}
         self.hits = 0
@@ -235,13 +262,13 @@ class NodeCache:
     def lookup(self, prekey: str) -> NodeResult | None:
         """The stored build for ``prekey`` and the current files, else None; ``last_key`` is its key."""
         self.last_key = ""
-        manifest = self.store.get("m" + prekey)
+        manifest = self.pack.get("m" + prekey)
         result: NodeResult | None = None
         if manifest is not None:
             try:
                 files, dirs = pickle.loads(manifest)
                 key = self._key(prekey, files, dirs)
-                payload = self.store.get("e" + key)
+                payload = self.pack.get("e" + key)
                 if payload is not None:
                     loaded = _loads(payload, self.prefix)
                     result = loaded if isinstance(loaded, NodeResult) else None
@@ -270,5 +297,52 @@ class NodeCache:
         except Exception:  # an object that cannot be stored: not cached
             return
         self.last_key = self._key(prekey, files, ordered)
-        self.store.put("e" + self.last_key, payload)
-        self.store.put("m" + prekey, pickle.dumps((files, ordered), protocol=pickle.HIGHEST_PROTOCOL))
+        self.pack.put("e" + self.last_key, payload)
+        self.pack.put("m" + prekey, pickle.dumps((files, ordered), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def flush(self) -> None:
+        """Write what this run added (see the module docstring)."""
+        self.pack.flush()
+
+
+class _Pack:
+    """The manifests and entries of one repository in one store entry (see the module docstring)."""
+
+    def __init__(self, store: Store, identity: str) -> None:
+        self.store = store
+        parts = (_FORMAT.decode(), __version__, identity, os.getcwd())
+        self.key = "n" + hashlib.blake2b("\n".join(parts).encode(), digest_size=20).hexdigest()
+        self._stored: dict[str, bytes] = {}
+        raw = store.get(self.key)
+        if raw is not None:
+            try:
+                loaded = pickle.loads(raw)
+            except Exception:  # another format: rebuilt
+                loaded = None
+            if isinstance(loaded, dict):
+                self._stored = loaded
+        self._used: dict[str, bytes] = {}
+        self.added = 0
+
+    def get(self, key: str) -> bytes | None:
+        found = self._used.get(key)
+        if found is None:
+            found = self._stored.get(key)
+            if isinstance(found, bytes):
+                self._used[key] = found
+            else:
+                found = None
+        return found
+
+    def put(self, key: str, payload: bytes) -> None:
+        if self._used.get(key) != payload:
+            self._used[key] = payload
+            self.added += 1
+
+    def flush(self) -> None:
+        if not self.added:
+            return
+        stored, used = self._stored, self._used
+        kept = {**stored, **used} if len(stored) <= 2 * len(used) + 100 else used
+        self.store.put(self.key, pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
+        self._stored, self.added = kept, 0

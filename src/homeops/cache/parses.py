@@ -20,7 +20,7 @@ from homeops import __version__
 from homeops.cache.nodes import dumps_tree, loads_tree
 from homeops.cache.store import Store
 
-_FORMAT = "homeops-parse-2"
+_FORMAT = "homeops-parse-3"
 
 
 class ParseStore:

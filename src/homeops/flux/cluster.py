@@ -468,6 +468,8 @@ def _build(root: Path, options: ClusterOptions, builder: Builder) -> ClusterBuil
     result = cb.build()
     if parses is not None:
         parses.flush()
+    if cb.cache is not None:
+        cb.cache.flush()
     if cb.cache is not None and (cb.cache.store.written or (parses is not None and parses.added)):
         cb.cache.store.prune()
     if options.helm is not None:
@@ -504,4 +506,5 @@ def _node_cache(options: ClusterOptions, builder: Builder) -> NodeCache | None:
     from homeops.cache.store import Store
 
     context = context_key(strict=options.strict, identities=options.identities)
-    return NodeCache(Store(options.cache_dir, options.cache_max_size), context, builder.loader)
+    store = Store(options.cache_dir, options.cache_max_size)
+    return NodeCache(store, context, builder.loader, options.cache_identity)

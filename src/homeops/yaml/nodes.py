@@ -13,13 +13,12 @@ Positions are 1-based. ``YMap.pos`` is where the mapping starts, ``YMap.kpos[key
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Pos:
-    """A 1-based position in a source file."""
+class Pos(NamedTuple):
+    """A 1-based position in a source file (a named tuple: tens of thousands are made per run, and the
+    build cache restores them without running Python code, see ``homeops.cache.nodes``)."""
 
     file: str
     line: int
