@@ -72,3 +72,27 @@ def test_every_command_resolves_with_its_help(name: str) -> None:
     assert command.help, f"{name} has no --help text"
     help_text = command.get_help(click.Context(command, info_name=name, parent=ctx))
     assert "Usage:" in help_text and "--help" in help_text
+
+
+_GC_STATE = """
+import gc, sys
+from homeops.cli import main as m
+sys.argv = ["homeops", *sys.argv[1:]]
+try:
+    m.main()
+except SystemExit:
+    pass
+print(gc.isenabled(), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "enabled"),
+    [(["--version"], False), (["build", "--help"], False), (["status", "--help"], True)],
+)
+def test_batch_commands_run_without_the_cyclic_collector(args: list[str], enabled: bool) -> None:
+    # a batch command frees its data by reference counting; the long-running live commands keep the collector
+    done = subprocess.run(
+        [sys.executable, "-c", _GC_STATE, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stderr.strip().splitlines()[-1] == str(enabled), done.stderr

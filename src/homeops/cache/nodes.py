@@ -68,11 +68,14 @@ def _rel_file(file: str) -> str:
 
 
 class _Unpickler(pickle.Unpickler):
-    """Loads an entry, placing root-relative file names under ``prefix`` (how this run shows the root)."""
+    """Loads an entry, placing root-relative file names under ``prefix`` (how this run shows the root);
+    ``classes`` memoises what ``find_class`` resolved (the import machinery costs ~10 µs a call, and a run
+    loads thousands of entries)."""
 
-    def __init__(self, data: bytes, prefix: str) -> None:
+    def __init__(self, data: bytes, prefix: str, classes: dict[tuple[str, str], Any]) -> None:
         super().__init__(io.BytesIO(data))
         self._prefix = prefix
+        self._classes = classes
 
     def find_class(self, module: str, name: str) -> Any:
         if module == __name__ and name == "_rel_file":
@@ -82,21 +85,26 @@ class _Unpickler(pickle.Unpickler):
                 return prefix + file
 
             return place
-        return super().find_class(module, name)
+        found = self._classes.get((module, name))
+        if found is None:
+            found = self._classes[(module, name)] = super().find_class(module, name)
+        return found
 
 
-def _loads(data: bytes, prefix: str) -> Any:
-    return _Unpickler(data, prefix).load()
+class TreeLoader:
+    """Loads what ``dumps_tree`` stored, root-relative positions placed under ``prefix``."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self._classes: dict[tuple[str, str], Any] = {}
+
+    def load(self, data: bytes) -> Any:
+        return _Unpickler(data, self.prefix, self._classes).load()
 
 
 def dumps_tree(value: Any, prefix: str) -> bytes:
-    """Pickle parsed documents, positions under ``prefix`` stored relative to it (see ``loads_tree``)."""
+    """Pickle parsed documents, positions under ``prefix`` stored relative to it (see ``TreeLoader``)."""
     return _dumps(value, prefix)
-
-
-def loads_tree(data: bytes, prefix: str) -> Any:
-    """Load what ``dumps_tree`` stored, relative positions placed under ``prefix``."""
-    return _Unpickler(data, prefix).load()
 
 
 _NEWOBJ: Any = getattr(copyreg, "__newobj__")  # noqa: B009 - the NEWOBJ opcode's callable; untyped in typeshed
@@ -185,6 +193,7 @@ class NodeCache:
         shown = loader.display(loader.root)
         self.prefix = "" if shown == "." else shown.rstrip("/") + "/"  # positions under the root start so
         self.pack = _Pack(store, identity or self.root)
+        self._tree = TreeLoader(self.prefix)
         self._files: dict[str, bytes] = {}
         self._dirs: dict[str, bytes] = {}
         self.hits = 0
@@ -270,7 +279,7 @@ class NodeCache:
                 key = self._key(prekey, files, dirs)
                 payload = self.pack.get("e" + key)
                 if payload is not None:
-                    loaded = _loads(payload, self.prefix)
+                    loaded = self._tree.load(payload)
                     result = loaded if isinstance(loaded, NodeResult) else None
                     self.last_key = key if result is not None else ""
             except Exception:  # a payload from another format: rebuilt

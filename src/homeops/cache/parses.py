@@ -17,7 +17,7 @@ import pickle
 from typing import Any
 
 from homeops import __version__
-from homeops.cache.nodes import dumps_tree, loads_tree
+from homeops.cache.nodes import TreeLoader, dumps_tree
 from homeops.cache.store import Store
 
 _FORMAT = "homeops-parse-3"
@@ -35,6 +35,7 @@ class ParseStore:
         self.store = store
         self.root = root
         self.prefix = prefix
+        self._tree = TreeLoader(prefix)
         self.key = (
             "p"
             + hashlib.blake2b(
@@ -67,7 +68,7 @@ class ParseStore:
         if blob is None:
             return None
         try:
-            docs = loads_tree(blob, self.prefix)
+            docs = self._tree.load(blob)
         except Exception:  # a damaged blob: parsed again
             return None
         self._used[k] = blob

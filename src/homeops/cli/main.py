@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 import traceback
@@ -102,9 +103,24 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+# Commands that may run for minutes (polling a cluster): they keep Python's cyclic garbage collector.
+LONG_RUNNING = frozenset({"status", "reconcile"})
+
+
+def _batch_gc(args: list[str]) -> None:
+    """Turn the cyclic garbage collector off for a batch command. A build allocates millions of
+    containers and frees them by reference counting (its data has no cycles), while each collection
+    walks every live object: on a 250-Kustomization repository the collector takes 10-25% of a run."""
+    if not LONG_RUNNING.intersection(args):
+        gc.disable()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; map errors to exit codes (0 ok, 1 findings/errors, 2 usage, 3 internal)."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = argv if argv is not None else sys.argv[1:]
+    debug = "--debug" in args
+    if argv is None:  # the process's own command line (not a call from a test or a program)
+        _batch_gc(args)
     try:
         code = cli.main(args=argv, prog_name="homeops", standalone_mode=False)
     except click.exceptions.Abort:
