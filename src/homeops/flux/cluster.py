@@ -200,9 +200,12 @@ class ClusterBuilder:
     def _expand_resourcesets(self, node: KsNode) -> None:
         """flux-operator ResourceSets with static inputs in ``node``'s output: the objects they make
         flux-operator apply go to ``node.generated``; what cannot be expanded offline is said."""
+        generated: list[YMap] = []
+        if not any(obj.get("kind") == "ResourceSet" for obj in node.objects):
+            node.generated = generated  # nothing to expand (and the expander is not even imported)
+            return
         from homeops.flux.resourceset import expand_resourceset, is_resourceset
 
-        generated: list[YMap] = []
         for obj in node.objects:
             if not is_resourceset(obj):
                 continue
