@@ -150,11 +150,15 @@ def test_damaged_blob_inside_a_valid_pack_is_rebuilt(tmp_path: Path, monkeypatch
     (pack,) = [p for p in _entries(cache) if p.name.startswith("n")]
     raw = store.get(pack.name)
     assert raw is not None
-    blobs = pickle.loads(raw)
-    store.put(pack.name, pickle.dumps({k: (v[:10] if k.startswith("e") else v) for k, v in blobs.items()}))
+    generation, blobs = pickle.loads(raw)
+    damaged = {k: (g, b[:10] if k.startswith("e") else b) for k, (g, b) in blobs.items()}
+    store.put(pack.name, pickle.dumps((generation, damaged)))
     hits = _count_hits(monkeypatch)
     assert _snapshot(_build(repo, cache)) == cold
     assert hits and not any(hits)  # every damaged entry rebuilt, none served
+    hits.clear()
+    assert _snapshot(_build(repo, cache)) == cold
+    assert hits and all(hits)  # and written back whole
 
 
 _RUNNER = """

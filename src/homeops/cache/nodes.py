@@ -14,10 +14,8 @@ Nothing in a key depends on where the repository is: paths are taken relative to
 in a stored build are stored relative to it and restored under the current root. A checkout of another ref
 (``diff``'s base) therefore finds the entries of every node whose inputs it shares with the work tree.
 
-The manifests and entries of one repository (and working directory) live in one *pack*, ``n<key>`` in the
-``Store``: a checksummed ``{"m<pre-key>" | "e<key>": bytes}``, read once per run and written once at its
-end when the run added something (what it used, plus what other runs, such as the other side of a
-``diff``, used, unless those outgrow this run's). One file instead of two per Kustomization: on a
+The manifests and entries of one repository (and working directory) live in one pack (see
+``homeops.cache.packs``), ``n<key>`` in the ``Store``: one file instead of two per Kustomization, so on a
 repository of 250 Kustomizations a cold run creates one file, not 500, and a warm run opens one.
 """
 
@@ -36,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeops import __version__
+from homeops.cache.packs import Pack
 from homeops.cache.store import Store
 from homeops.errors import HomeopsError
 from homeops.kustomize.files import FileLoader
@@ -192,7 +191,9 @@ class NodeCache:
         self.root = str(loader.root)
         shown = loader.display(loader.root)
         self.prefix = "" if shown == "." else shown.rstrip("/") + "/"  # positions under the root start so
-        self.pack = _Pack(store, identity or self.root)
+        parts = (_FORMAT.decode(), __version__, identity or self.root, os.getcwd())
+        key = "n" + hashlib.blake2b("\n".join(parts).encode(), digest_size=20).hexdigest()
+        self.pack: Pack[str] = Pack(store, key)
         self._tree = TreeLoader(self.prefix)
         self._files: dict[str, bytes] = {}
         self._dirs: dict[str, bytes] = {}
@@ -274,15 +275,18 @@ class NodeCache:
         manifest = self.pack.get("m" + prekey)
         result: NodeResult | None = None
         if manifest is not None:
+            blob = "m" + prekey
             try:
                 files, dirs = pickle.loads(manifest)
                 key = self._key(prekey, files, dirs)
-                payload = self.pack.get("e" + key)
+                blob = "e" + key
+                payload = self.pack.get(blob)
                 if payload is not None:
                     loaded = self._tree.load(payload)
                     result = loaded if isinstance(loaded, NodeResult) else None
                     self.last_key = key if result is not None else ""
-            except Exception:  # a payload from another format: rebuilt
+            except Exception:  # a damaged blob, or one of another format: dropped and rebuilt
+                self.pack.forget(blob)
                 result = None
         if result is None:
             self.misses += 1
@@ -312,46 +316,3 @@ class NodeCache:
     def flush(self) -> None:
         """Write what this run added (see the module docstring)."""
         self.pack.flush()
-
-
-class _Pack:
-    """The manifests and entries of one repository in one store entry (see the module docstring)."""
-
-    def __init__(self, store: Store, identity: str) -> None:
-        self.store = store
-        parts = (_FORMAT.decode(), __version__, identity, os.getcwd())
-        self.key = "n" + hashlib.blake2b("\n".join(parts).encode(), digest_size=20).hexdigest()
-        self._stored: dict[str, bytes] = {}
-        raw = store.get(self.key)
-        if raw is not None:
-            try:
-                loaded = pickle.loads(raw)
-            except Exception:  # another format: rebuilt
-                loaded = None
-            if isinstance(loaded, dict):
-                self._stored = loaded
-        self._used: dict[str, bytes] = {}
-        self.added = 0
-
-    def get(self, key: str) -> bytes | None:
-        found = self._used.get(key)
-        if found is None:
-            found = self._stored.get(key)
-            if isinstance(found, bytes):
-                self._used[key] = found
-            else:
-                found = None
-        return found
-
-    def put(self, key: str, payload: bytes) -> None:
-        if self._used.get(key) != payload:
-            self._used[key] = payload
-            self.added += 1
-
-    def flush(self) -> None:
-        if not self.added:
-            return
-        stored, used = self._stored, self._used
-        kept = {**stored, **used} if len(stored) <= 2 * len(used) + 100 else used
-        self.store.put(self.key, pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
-        self._stored, self.added = kept, 0

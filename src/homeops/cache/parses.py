@@ -2,9 +2,9 @@
 
 Loading a repository parses every YAML file it holds (over a thousand in a large home-ops repository);
 most of them do not change between two runs. The parsed documents (with their positions) are kept in one
-*pack* per repository and working directory in the build cache: ``parse/<key>``, a checksummed entry of
-the ``Store`` holding ``{(content hash, path under the root): pickled documents}``. A file whose bytes are
-not in the pack is parsed and added. The key of each file is its content, so a changed file is never served
+pack (see ``homeops.cache.packs``) per repository and working directory in the build cache, ``p<key>``,
+holding ``{(content hash, path under the root): pickled documents}``. A file whose bytes are not in the pack
+is parsed and added. The key of each file is its content, so a changed file is never served
 stale; positions are stored relative to the root, so a checkout of another ref (``diff``'s base) shares
 the pack of its work tree.
 """
@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 from typing import Any
 
 from homeops import __version__
 from homeops.cache.nodes import TreeLoader, dumps_tree
+from homeops.cache.packs import Pack
 from homeops.cache.store import Store
 
-_FORMAT = "homeops-parse-3"
+_FORMAT = "homeops-parse-4"
 
 
 class ParseStore:
@@ -42,17 +42,8 @@ class ParseStore:
                 "\n".join((_FORMAT, __version__, identity, os.getcwd())).encode(), digest_size=20
             ).hexdigest()
         )
-        self._pack: dict[tuple[str, str], bytes] = {}
-        raw = store.get(self.key)
-        if raw is not None:
-            try:
-                loaded = pickle.loads(raw)
-            except Exception:  # another format: rebuilt
-                loaded = None
-            if isinstance(loaded, dict):
-                self._pack = loaded
-        self._used: dict[tuple[str, str], bytes] = {}
-        self.added = 0
+        self.pack: Pack[tuple[str, str]] = Pack(store, self.key)
+        self.added = 0  # files this run parsed and added
 
     def _key(self, key: tuple[str, str]) -> tuple[str, str]:
         digest, display = key
@@ -64,14 +55,14 @@ class ParseStore:
 
     def get(self, key: tuple[str, str]) -> list[Any] | None:
         k = self._key(key)
-        blob = self._pack.get(k)
+        blob = self.pack.get(k)
         if blob is None:
             return None
         try:
             docs = self._tree.load(blob)
         except Exception:  # a damaged blob: parsed again
+            self.pack.forget(k)
             return None
-        self._used[k] = blob
         return docs if isinstance(docs, list) else None
 
     def put(self, key: tuple[str, str], docs: list[Any]) -> None:
@@ -79,13 +70,9 @@ class ParseStore:
             blob = dumps_tree(docs, self.prefix)
         except Exception:  # something that cannot be stored: parsed again next time
             return
-        self._used[self._key(key)] = blob
+        self.pack.put(self._key(key), blob)
         self.added += 1
 
     def flush(self) -> None:
-        """Write the pack when this run added a file: what it used, and what other runs (the other side of
-        a diff) used, unless those outgrow this run's."""
-        if not self.added:
-            return
-        kept = {**self._pack, **self._used} if len(self._pack) <= 2 * len(self._used) + 100 else self._used
-        self.store.put(self.key, pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
+        """Write the pack when this run added a file (see ``homeops.cache.packs``)."""
+        self.pack.flush()

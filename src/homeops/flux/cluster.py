@@ -473,7 +473,7 @@ def _build(root: Path, options: ClusterOptions, builder: Builder) -> ClusterBuil
         parses.flush()
     if cb.cache is not None:
         cb.cache.flush()
-    if cb.cache is not None and (cb.cache.store.written or (parses is not None and parses.added)):
+    if cb.cache is not None and (cb.cache.store.written or (parses is not None and parses.store.written)):
         cb.cache.store.prune()
     if options.helm is not None:
         from homeops.helm.releases import render_tree
