@@ -42,6 +42,7 @@ from homeops.kustomize.kustomization import KUSTOMIZATION_FILE_NAMES
 from homeops.yaml.nodes import Pos, YMap, YSeq, to_plain
 
 if TYPE_CHECKING:
+    from homeops.cache.helper import Helper, Send
     from homeops.flux.cluster import KsNode
 
 _FORMAT = b"homeops-ks-cache-5"
@@ -200,6 +201,8 @@ class NodeCache:
         self.hits = 0
         self.misses = 0
         self.last_key = ""  # the entry key of the last lookup hit or save: equal keys, equal builds
+        self.feed: Helper | None = None  # a helper process filling this cache (see homeops.cache.helper)
+        self.sink: Send | None = None  # in a helper process: where each saved entry goes
 
     # -- keys -----------------------------------------------------------------------------------------
     def prekey(self, node: KsNode, kdir: Path, variables: Any) -> str:
@@ -272,21 +275,24 @@ class NodeCache:
     def lookup(self, prekey: str) -> NodeResult | None:
         """The stored build for ``prekey`` and the current files, else None; ``last_key`` is its key."""
         self.last_key = ""
+        if self.feed is not None:  # what a helper process built meanwhile
+            for name, data in self.feed.receive():
+                self.pack.put(name, data)
         manifest = self.pack.get("m" + prekey)
         result: NodeResult | None = None
         if manifest is not None:
-            blob = "m" + prekey
+            name = "m" + prekey
             try:
                 files, dirs = pickle.loads(manifest)
                 key = self._key(prekey, files, dirs)
-                blob = "e" + key
-                payload = self.pack.get(blob)
+                name = "e" + key
+                payload = self.pack.get(name)
                 if payload is not None:
                     loaded = self._tree.load(payload)
                     result = loaded if isinstance(loaded, NodeResult) else None
                     self.last_key = key if result is not None else ""
             except Exception:  # a damaged blob, or one of another format: dropped and rebuilt
-                self.pack.forget(blob)
+                self.pack.forget(name)
                 result = None
         if result is None:
             self.misses += 1
@@ -310,8 +316,12 @@ class NodeCache:
         except Exception:  # an object that cannot be stored: not cached
             return
         self.last_key = self._key(prekey, files, ordered)
+        manifest = pickle.dumps((files, ordered), protocol=pickle.HIGHEST_PROTOCOL)
         self.pack.put("e" + self.last_key, payload)
-        self.pack.put("m" + prekey, pickle.dumps((files, ordered), protocol=pickle.HIGHEST_PROTOCOL))
+        self.pack.put("m" + prekey, manifest)
+        if self.sink is not None:  # a helper process: the parent's cache gets the entry
+            self.sink("e" + self.last_key, payload)
+            self.sink("m" + prekey, manifest)
 
     def flush(self) -> None:
         """Write what this run added (see the module docstring)."""

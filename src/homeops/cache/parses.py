@@ -13,12 +13,19 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from homeops import __version__
 from homeops.cache.nodes import TreeLoader, dumps_tree
 from homeops.cache.packs import Pack
 from homeops.cache.store import Store
+from homeops.errors import HomeopsError
+from homeops.yaml.loader import load_documents
+
+if TYPE_CHECKING:
+    from homeops.cache.helper import Helper, Send
+    from homeops.kustomize.files import FileLoader
 
 _FORMAT = "homeops-parse-4"
 
@@ -76,3 +83,21 @@ class ParseStore:
     def flush(self) -> None:
         """Write the pack when this run added a file (see ``homeops.cache.packs``)."""
         self.pack.flush()
+
+    def take(self, helper: Helper) -> None:
+        """Add what a helper process parsed meanwhile (see ``fill_from_end``)."""
+        for key, blob in helper.receive():
+            self.pack.put(key, blob)
+
+    def fill_from_end(self, files: list[Path], loader: FileLoader, send: Send) -> None:
+        """In a helper process: parse ``files`` last first, sending each one the pack lacks."""
+        for path in reversed(files):
+            try:
+                data = loader.read_bytes(path)
+                display = loader.display(path)
+                key = self._key((hashlib.blake2b(data, digest_size=16).hexdigest(), display))
+                if self.pack.get(key) is not None:
+                    continue
+                send(key, dumps_tree(load_documents(data, display), self.prefix))
+            except HomeopsError:  # the parent reports it when it parses the file
+                continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeops.errors import HomeopsError, Location
 from homeops.findings import describe_object
@@ -43,6 +43,7 @@ from homeops.kustomize.build import Builder
 from homeops.yaml.nodes import YMap
 
 if TYPE_CHECKING:
+    from homeops.cache.helper import Helper
     from homeops.cache.nodes import NodeCache, NodeResult
     from homeops.cache.parses import ParseStore
 
@@ -70,6 +71,8 @@ from homeops.flux.clustertypes import (
 from homeops.flux.clustertypes import (
     VariableUse as VariableUse,
 )
+
+_HELP_FROM = 8  # a helper process starts once this many builds (files: 8 * 8) wait and builds miss
 
 
 def _obj_location(obj: YMap, repo: Repository) -> Location:
@@ -167,8 +170,26 @@ class ClusterBuilder:
     def _walk(self, start: KsNode, nodes: list[KsNode], hrs: list[HelmReleaseNode]) -> None:
         queue = [start]
         seen = {(n.tree, n.namespace, n.name): n for n in nodes if n.tree == start.tree}
+        try:
+            self._walk_queue(queue, seen, nodes, hrs)
+        finally:
+            if self.cache is not None and self.cache.feed is not None:
+                self.cache.feed.stop()
+                self.cache.feed = None
+
+    def _walk_queue(
+        self,
+        queue: list[KsNode],
+        seen: dict[tuple[str, str, str], KsNode],
+        nodes: list[KsNode],
+        hrs: list[HelmReleaseNode],
+        from_end: bool = False,
+    ) -> None:
+        """Build the queue breadth first (``from_end``: last first, in a helper process)."""
         while queue:
-            node = queue.pop(0)
+            if not from_end:
+                self._maybe_help(queue, seen, nodes, hrs)
+            node = queue.pop(-1 if from_end else 0)
             key = (node.tree, node.namespace, node.name)
             if key in seen:
                 first = seen[key]
@@ -196,6 +217,28 @@ class ClusterBuilder:
                     hr = HelmRelease.from_obj(obj)
                     chart_dir, chart_error = self._local_chart(hr)
                     hrs.append(HelmReleaseNode(hr, obj, node, chart_dir, chart_error))
+
+    def _maybe_help(
+        self,
+        queue: list[KsNode],
+        seen: dict[tuple[str, str, str], KsNode],
+        nodes: list[KsNode],
+        hrs: list[HelmReleaseNode],
+    ) -> None:
+        """Start a helper process that builds the queue from its end into the cache (see
+        ``homeops.cache.helper``) once builds miss the cache and enough are waiting."""
+        cache = self.cache
+        if cache is None or cache.feed is not None or not self.options.helpers:
+            return
+        if cache.misses < 2 or len(queue) < _HELP_FROM:
+            return
+        from homeops.cache.helper import Helper, Send
+
+        def work(send: Send) -> None:
+            cache.sink = send
+            self._walk_queue(queue, seen, nodes, hrs, from_end=True)
+
+        cache.feed = Helper.start(work)
 
     def _expand_resourcesets(self, node: KsNode) -> None:
         """flux-operator ResourceSets with static inputs in ``node``'s output: the objects they make
@@ -466,7 +509,25 @@ def build_cluster(options: ClusterOptions) -> ClusterBuild:
 
 def _build(root: Path, options: ClusterOptions, builder: Builder) -> ClusterBuild:
     parses = _parse_store(options, builder)
-    repo = Repository.load(root, parse=lambda path, rel: builder.loader.parsed(path))
+    helper: Helper | None = None
+
+    def on_files(files: list[Path]) -> None:  # a helper parses from the end (see homeops.cache.helper)
+        nonlocal helper
+        if parses is not None and options.helpers and len(files) >= 8 * _HELP_FROM:
+            from homeops.cache.helper import Helper
+
+            helper = Helper.start(lambda send: parses.fill_from_end(files, builder.loader, send))
+
+    def parse(path: Path, rel: str) -> list[Any]:
+        if helper is not None and parses is not None:
+            parses.take(helper)
+        return builder.loader.parsed(path)
+
+    try:
+        repo = Repository.load(root, parse=parse, on_files=on_files)
+    finally:
+        if helper is not None:
+            helper.stop()
     cb = ClusterBuilder(repo, options, builder)
     result = cb.build()
     if parses is not None:

@@ -154,3 +154,4 @@ class ClusterOptions:
     cache_max_size: int = 512 * 1024 * 1024  # pruned least recently used first beyond this
     helm: HelmOptions | None = None  # render the HelmReleases' charts after the build (None: not)
     cache_identity: str | None = None  # the repository a checkout of another ref belongs to (shared caches)
+    helpers: bool = True  # on a cold cache, a forked helper fills it from the far end (homeops.cache.helper)

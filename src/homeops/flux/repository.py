@@ -107,17 +107,21 @@ class Repository:
         ignore: SourceIgnore | None = None,
         extra_ignore: str | None = None,
         parse: Callable[[Path, str], list[Any]] | None = None,
+        on_files: Callable[[list[Path]], None] | None = None,
     ) -> Repository:
         """Load every YAML file under ``root`` that Flux's artifact would hold.
 
         ``ignore`` replaces the matcher built from the ``.sourceignore`` files; ``extra_ignore`` is a
         GitRepository ``spec.ignore`` to honour as well. ``parse(path, rel)`` replaces the YAML loading, so
-        that a build engine's parse cache can be shared (each file is then parsed once per process).
+        that a build engine's parse cache can be shared (each file is then parsed once per process);
+        ``on_files(files)`` is told the files before they are parsed.
         """
         started = time.perf_counter()
         root = root.resolve()
         matcher = ignore if ignore is not None else SourceIgnore.from_repo(root, extra_ignore)
         files = walk_yaml_files(root, matcher)
+        if on_files is not None:
+            on_files(files)
         entries: list[ObjectEntry] = []
         problems: list[LoadProblem] = []
         for path in files:
