@@ -9,10 +9,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from homeops.cache import helper as helper_mod
 from homeops.cache.helper import Helper, Send, available
 from homeops.cache.nodes import NodeCache, NodeResult
 from homeops.flux.cluster import ClusterOptions, build_cluster
@@ -191,3 +193,49 @@ def test_a_build_with_helpers_equals_one_without(
     assert _outputs(repo, tmp_path / "cache", helpers=True) == expected  # the cache it filled is right
     assert all(hits)
     assert _outputs(repo, tmp_path / "cache-off", helpers=False) == expected
+
+
+@needs_helper
+def test_wait_gives_up_after_its_timeout() -> None:
+    def work(send: Send) -> None:
+        send("one", b"1")
+        while True:
+            time.sleep(1)
+
+    helper = Helper.start(work)
+    assert helper is not None
+    started = time.monotonic()
+    assert list(helper.wait(timeout=0.5)) == [("one", b"1")]
+    assert time.monotonic() - started < 5
+    assert helper.fd == -1
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+@needs_helper
+@pytest.mark.parametrize("helper_works", [True, False])
+def test_build_all_output_is_the_same_with_a_writer_helper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helper_works: bool
+) -> None:
+    from homeops.flux.api import BuildAllOptions, RepoOptions, build_all
+
+    repo = _tree(tmp_path / "repo", 80, chained=False)
+    alone = tmp_path / "alone"
+    monkeypatch.setattr(helper_mod, "available", lambda: False)
+    build_all(BuildAllOptions(output_dir=alone, repo=RepoOptions(repo=repo)))
+    monkeypatch.undo()
+    started: list[bool] = []
+    start = Helper.start
+
+    def start_helper(cls: type[Helper], work: Callable[[Send], None]) -> Helper | None:
+        started.append(True)
+        return start(work if helper_works else (lambda send: None))  # a helper that writes nothing
+
+    monkeypatch.setattr(Helper, "start", classmethod(start_helper))
+    shared = tmp_path / "shared"
+    build_all(BuildAllOptions(output_dir=shared, repo=RepoOptions(repo=repo)))
+    assert started
+    assert len(_files(alone)) == 82  # 81 Kustomizations and summary.json
+    assert _files(shared) == _files(alone)

@@ -100,6 +100,22 @@ class Helper:
                 yield key, blob
         del buf[:at]
 
+    def wait(self, timeout: float) -> Iterator[tuple[Any, bytes]]:
+        """Everything the helper sends until it leaves, waiting at most ``timeout`` seconds in all (then
+        it is stopped, and what it had not sent is the caller's to do)."""
+        import select
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self.fd >= 0:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                yield from self.receive()
+        self.stop()
+
     def stop(self) -> None:
         """Kill and reap the helper; what it has not sent is dropped."""
         with contextlib.suppress(OSError):

@@ -376,6 +376,9 @@ def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | N
     mask = _masker(options.show_secrets, cluster, copts.identities)
     rows = []
     names = _output_names(cluster.nodes)
+    if out is not None:
+        with _writing(out, "--output-dir"):
+            _write_nodes(out, names, cluster.nodes, mask)
     for i, node in enumerate(cluster.nodes, start=1):
         rows.append(
             {
@@ -393,9 +396,6 @@ def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | N
         )
         if cluster.helm is not None:
             rows[-1]["rendered"] = len(node.rendered)
-        if out is not None:
-            with _writing(out, "--output-dir"):
-                _write_node(out, names[id(node)], node, mask)
         if progress:
             progress(i, len(cluster.nodes))
     summary = {
@@ -466,6 +466,34 @@ def _output_names(nodes: list[KsNode]) -> dict[int, str]:
         prefix = f"{node.tree}/" if node.tree else ""
         names[id(node)] = f"{prefix}{key[1]}/{key[2]}{suffix}"
     return names
+
+
+def _write_nodes(out: Path, names: dict[int, str], nodes: list[KsNode], mask: SecretMasker | None) -> None:
+    """Write each node's file; with many, a helper process writes the second half (see
+    ``homeops.cache.helper``) and the files it did not confirm are written here after it."""
+    from homeops.cache.helper import Helper, Send
+
+    half = len(nodes) // 2 if len(nodes) >= 64 else len(nodes)
+
+    def work(send: Send) -> None:
+        for i in range(half, len(nodes)):
+            _write_node(out, names[id(nodes[i])], nodes[i], mask)
+            send(i, b"")
+
+    helper = Helper.start(work) if half < len(nodes) else None
+    if helper is None:
+        half = len(nodes)
+    try:
+        for node in nodes[:half]:
+            _write_node(out, names[id(node)], node, mask)
+    except BaseException:
+        if helper is not None:
+            helper.stop()
+        raise
+    done = {key for key, _ in helper.wait(timeout=300)} if helper is not None else set()
+    for i in range(half, len(nodes)):
+        if i not in done:  # the helper failed or was stopped: written here
+            _write_node(out, names[id(nodes[i])], nodes[i], mask)
 
 
 def _write_node(out: Path, name: str, node: KsNode, mask: SecretMasker | None) -> None:

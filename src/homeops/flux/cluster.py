@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from homeops.errors import HomeopsError, Location
 from homeops.findings import describe_object
@@ -43,9 +43,7 @@ from homeops.kustomize.build import Builder
 from homeops.yaml.nodes import YMap
 
 if TYPE_CHECKING:
-    from homeops.cache.helper import Helper
     from homeops.cache.nodes import NodeCache, NodeResult
-    from homeops.cache.parses import ParseStore
 
 __all__ = ["NAMESPACE_LABEL", "NAME_LABEL", "variable_uses"]
 
@@ -72,8 +70,6 @@ from homeops.flux.clustertypes import (
     VariableUse as VariableUse,
 )
 
-_HELP_FROM = 8  # a helper process starts once this many builds (files: 8 * 8) wait and builds miss
-
 
 def _obj_location(obj: YMap, repo: Repository) -> Location:
     pos = obj.pos
@@ -85,7 +81,13 @@ def _obj_location(obj: YMap, repo: Repository) -> Location:
 class ClusterBuilder:
     """Walks and builds the tree of Flux Kustomizations of one repository."""
 
-    def __init__(self, repo: Repository, options: ClusterOptions, builder: Builder | None = None) -> None:
+    def __init__(
+        self,
+        repo: Repository,
+        options: ClusterOptions,
+        builder: Builder | None = None,
+        cache: NodeCache | None = None,
+    ) -> None:
         self.repo = repo
         self.options = options
         self.builder = builder or Builder(repo.root)
@@ -98,7 +100,7 @@ class ClusterBuilder:
                 self.sources.add_object(FluxSource.from_obj(e.obj))
         self._bases: dict[tuple[str, str, str], str] = {}
         self.artifacts = ArtifactSources(repo.root, self.sources)
-        self.cache = _node_cache(options, self.builder)
+        self.cache = cache  # the build cache (see homeops.flux.clustercache.node_cache), None: off
 
     # -- roots ----------------------------------------------------------------------------------------
     def discover(self) -> Discovery:
@@ -128,12 +130,18 @@ class ClusterBuilder:
         found = self.discover()
         nodes: list[KsNode] = []
         hrs: list[HelmReleaseNode] = []
-        for root in found.roots:
-            c = root.candidate
-            node = KsNode(
-                c.ks, c.group, None, c.defined_at, root_reason=root.reason, synthesized=bool(c.synthetic)
-            )
-            self._walk(node, nodes, hrs)
+        starts = [
+            KsNode(c.ks, c.group, None, c.defined_at, root_reason=r.reason, synthesized=bool(c.synthetic))
+            for r in found.roots
+            for c in [r.candidate]
+        ]
+        try:
+            for i, start in enumerate(starts):
+                self.walk_root(start, nodes, hrs, starts[i + 1 :])
+        finally:
+            if self.cache is not None and self.cache.feed is not None:
+                self.cache.feed.stop()
+                self.cache.feed = None
         stray = stray_roots(found, nodes)
         if stray:
             nodes = [n for n in nodes if id(n) not in stray]
@@ -167,29 +175,32 @@ class ClusterBuilder:
             self.artifacts,
         )
 
-    def _walk(self, start: KsNode, nodes: list[KsNode], hrs: list[HelmReleaseNode]) -> None:
-        queue = [start]
+    def walk_root(
+        self,
+        start: KsNode,
+        nodes: list[KsNode],
+        hrs: list[HelmReleaseNode],
+        later: list[KsNode] | None = None,
+    ) -> None:
+        """Build the tree under ``start`` (``later``: the roots walked after it, which a helper process may
+        build meanwhile; in a helper, ``later`` is None and the queue is taken from its end)."""
         seen = {(n.tree, n.namespace, n.name): n for n in nodes if n.tree == start.tree}
-        try:
-            self._walk_queue(queue, seen, nodes, hrs)
-        finally:
-            if self.cache is not None and self.cache.feed is not None:
-                self.cache.feed.stop()
-                self.cache.feed = None
+        self.walk_queue([start], seen, nodes, hrs, later)
 
-    def _walk_queue(
+    def walk_queue(
         self,
         queue: list[KsNode],
         seen: dict[tuple[str, str, str], KsNode],
         nodes: list[KsNode],
         hrs: list[HelmReleaseNode],
-        from_end: bool = False,
+        later: list[KsNode] | None,
     ) -> None:
-        """Build the queue breadth first (``from_end``: last first, in a helper process)."""
         while queue:
-            if not from_end:
-                self._maybe_help(queue, seen, nodes, hrs)
-            node = queue.pop(-1 if from_end else 0)
+            if later is not None and self.cache is not None and self.cache.feed is None:
+                from homeops.flux.clustercache import start_helper
+
+                start_helper(self, self.cache, (queue, seen, nodes, hrs), later)
+            node = queue.pop(0 if later is not None else -1)
             key = (node.tree, node.namespace, node.name)
             if key in seen:
                 first = seen[key]
@@ -217,28 +228,6 @@ class ClusterBuilder:
                     hr = HelmRelease.from_obj(obj)
                     chart_dir, chart_error = self._local_chart(hr)
                     hrs.append(HelmReleaseNode(hr, obj, node, chart_dir, chart_error))
-
-    def _maybe_help(
-        self,
-        queue: list[KsNode],
-        seen: dict[tuple[str, str, str], KsNode],
-        nodes: list[KsNode],
-        hrs: list[HelmReleaseNode],
-    ) -> None:
-        """Start a helper process that builds the queue from its end into the cache (see
-        ``homeops.cache.helper``) once builds miss the cache and enough are waiting."""
-        cache = self.cache
-        if cache is None or cache.feed is not None or not self.options.helpers:
-            return
-        if cache.misses < 2 or len(queue) < _HELP_FROM:
-            return
-        from homeops.cache.helper import Helper, Send
-
-        def work(send: Send) -> None:
-            cache.sink = send
-            self._walk_queue(queue, seen, nodes, hrs, from_end=True)
-
-        cache.feed = Helper.start(work)
 
     def _expand_resourcesets(self, node: KsNode) -> None:
         """flux-operator ResourceSets with static inputs in ``node``'s output: the objects they make
@@ -508,27 +497,10 @@ def build_cluster(options: ClusterOptions) -> ClusterBuild:
 
 
 def _build(root: Path, options: ClusterOptions, builder: Builder) -> ClusterBuild:
-    parses = _parse_store(options, builder)
-    helper: Helper | None = None
+    from homeops.flux.clustercache import load_repository, node_cache
 
-    def on_files(files: list[Path]) -> None:  # a helper parses from the end (see homeops.cache.helper)
-        nonlocal helper
-        if parses is not None and options.helpers and len(files) >= 8 * _HELP_FROM:
-            from homeops.cache.helper import Helper
-
-            helper = Helper.start(lambda send: parses.fill_from_end(files, builder.loader, send))
-
-    def parse(path: Path, rel: str) -> list[Any]:
-        if helper is not None and parses is not None:
-            parses.take(helper)
-        return builder.loader.parsed(path)
-
-    try:
-        repo = Repository.load(root, parse=parse, on_files=on_files)
-    finally:
-        if helper is not None:
-            helper.stop()
-    cb = ClusterBuilder(repo, options, builder)
+    repo, parses = load_repository(root, options, builder)
+    cb = ClusterBuilder(repo, options, builder, node_cache(options, builder))
     result = cb.build()
     if parses is not None:
         parses.flush()
@@ -541,34 +513,3 @@ def _build(root: Path, options: ClusterOptions, builder: Builder) -> ClusterBuil
 
         result.helm = render_tree(result, options.helm)
     return result
-
-
-def _parse_store(options: ClusterOptions, builder: Builder) -> ParseStore | None:
-    """The parse cache of the repository's files (with the build cache only)."""
-    if options.cache_dir is None:
-        return None
-    from homeops.cache.parses import ParseStore
-    from homeops.cache.store import Store
-
-    loader = builder.loader
-    shown = loader.display(loader.root)
-    prefix = "" if shown == "." else shown.rstrip("/") + "/"
-    identity = options.cache_identity or str(loader.root)
-    store = ParseStore(Store(options.cache_dir, options.cache_max_size), identity, str(loader.root), prefix)
-    builder.loader.parse_store = store
-    return store
-
-
-def _node_cache(options: ClusterOptions, builder: Builder) -> NodeCache | None:
-    """The build cache for ``options`` (none when off, or when remote resources are fetched: their
-    content is not part of the key)."""
-    from homeops.kustomize.remote import remote_of
-
-    if options.cache_dir is None or options.allow_network or remote_of(builder.loader) is not None:
-        return None
-    from homeops.cache.nodes import NodeCache, context_key
-    from homeops.cache.store import Store
-
-    context = context_key(strict=options.strict, identities=options.identities)
-    store = Store(options.cache_dir, options.cache_max_size)
-    return NodeCache(store, context, builder.loader, options.cache_identity)

@@ -1,0 +1,104 @@
+"""The caches of a tree build and the helper process that fills them on a cold run.
+
+``load_repository`` loads the repository through the parse cache; ``node_cache`` opens the build cache of
+the Kustomizations; ``start_helper`` forks the helper that builds the tree from its far end while the
+builder goes on from the near end (see ``homeops.cache.helper``: what the helper makes reaches the builder
+only as cache entries, whose keys hold every input, so the output is the same with or without it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from homeops.flux.repository import Repository
+from homeops.kustomize.build import Builder
+
+if TYPE_CHECKING:
+    from homeops.cache.helper import Helper, Send
+    from homeops.cache.nodes import NodeCache
+    from homeops.cache.parses import ParseStore
+    from homeops.flux.cluster import ClusterBuilder
+    from homeops.flux.clustertypes import ClusterOptions, HelmReleaseNode, KsNode
+
+HELP_FROM = 8
+"""A helper starts once builds miss the cache and this many Kustomizations wait (files: 8 times as many)."""
+
+Walk = tuple[
+    "list[KsNode]", "dict[tuple[str, str, str], KsNode]", "list[KsNode]", "list[HelmReleaseNode]"
+]  # a walk in progress: its queue, what it has seen, the nodes built, the HelmReleases found
+
+
+def load_repository(
+    root: Path, options: ClusterOptions, builder: Builder
+) -> tuple[Repository, ParseStore | None]:
+    """The repository, its files parsed through the parse cache (when on), a helper parsing from the end
+    of the list when many files are to be read."""
+    parses = _parse_store(options, builder)
+    helper: Helper | None = None
+
+    def on_files(files: list[Path]) -> None:
+        nonlocal helper
+        if parses is not None and options.helpers and len(files) >= 8 * HELP_FROM:
+            from homeops.cache.helper import Helper
+
+            helper = Helper.start(lambda send: parses.fill_from_end(files, builder.loader, send))
+
+    def parse(path: Path, rel: str) -> list[Any]:
+        if helper is not None and parses is not None:
+            parses.take(helper)
+        return builder.loader.parsed(path)
+
+    try:
+        return Repository.load(root, parse=parse, on_files=on_files), parses
+    finally:
+        if helper is not None:
+            helper.stop()
+
+
+def start_helper(cb: ClusterBuilder, cache: NodeCache, walk: Walk, later: list[KsNode]) -> None:
+    """Fork a helper (``cache.feed``) when builds miss the cache and enough wait: it builds the roots still
+    to come, last first, then the rest of ``walk``'s queue from its end, sending each build to ``cache``."""
+    queue, seen, nodes, hrs = walk
+    if not cb.options.helpers or cache.misses < 2 or len(queue) + len(later) < HELP_FROM:
+        return
+    from homeops.cache.helper import Helper
+
+    def work(send: Send) -> None:
+        cache.sink = send
+        for root in reversed(later):
+            cb.walk_root(root, nodes, hrs, None)
+        cb.walk_queue(queue, seen, nodes, hrs, None)
+
+    cache.feed = Helper.start(work)
+
+
+def _parse_store(options: ClusterOptions, builder: Builder) -> ParseStore | None:
+    """The parse cache of the repository's files (with the build cache only)."""
+    if options.cache_dir is None:
+        return None
+    from homeops.cache.parses import ParseStore
+    from homeops.cache.store import Store
+
+    loader = builder.loader
+    shown = loader.display(loader.root)
+    prefix = "" if shown == "." else shown.rstrip("/") + "/"
+    identity = options.cache_identity or str(loader.root)
+    store = ParseStore(Store(options.cache_dir, options.cache_max_size), identity, str(loader.root), prefix)
+    builder.loader.parse_store = store
+    return store
+
+
+def node_cache(options: ClusterOptions, builder: Builder) -> NodeCache | None:
+    """The build cache for ``options`` (none when off, or when remote resources are fetched: their
+    content is not part of the key)."""
+    from homeops.kustomize.remote import remote_of
+
+    if options.cache_dir is None or options.allow_network or remote_of(builder.loader) is not None:
+        return None
+    from homeops.cache.nodes import NodeCache, context_key
+    from homeops.cache.store import Store
+
+    context = context_key(strict=options.strict, identities=options.identities)
+    store = Store(options.cache_dir, options.cache_max_size)
+    return NodeCache(store, context, builder.loader, options.cache_identity)
