@@ -108,6 +108,13 @@ def test_the_helper_writes_nothing_but_its_pipe() -> None:
     assert done.stderr == ""
 
 
+@pytest.mark.parametrize("value", ["0", "false", "off"])
+def test_homeops_helpers_0_turns_helpers_off(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("HOMEOPS_HELPERS", value)
+    assert not available()
+    assert Helper.start(lambda send: None) is None
+
+
 def test_no_helper_without_fork_or_with_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(threading, "active_count", lambda: 2)
     assert not available()

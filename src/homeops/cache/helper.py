@@ -12,7 +12,7 @@ and the parent builds that item itself: the output is the same with or without t
 The helper writes nothing but its pipe: its stdout and stderr go to /dev/null, and it leaves with
 ``os._exit``, running no exit handlers, finalizers or buffered writes of the parent. ``stop`` kills and
 reaps it; a helper whose parent died gets EPIPE on its next send and leaves. Only on systems with
-``fork``, with at least two usable CPUs and a single thread.
+``fork``, with at least two usable CPUs and a single thread, and unless ``HOMEOPS_HELPERS=0``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ _HEADER = struct.Struct("<I")
 
 
 def available() -> bool:
-    """Whether a helper can run here and would have a CPU of its own."""
+    """Whether a helper can run here and would have a CPU of its own (``HOMEOPS_HELPERS=0``: never)."""
+    if os.environ.get("HOMEOPS_HELPERS", "").strip().lower() in ("0", "false", "no", "off"):
+        return False
     if not hasattr(os, "fork") or threading.active_count() != 1:
         return False
     try:
