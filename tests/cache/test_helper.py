@@ -16,9 +16,9 @@ import pytest
 
 from homeops.cache import helper as helper_mod
 from homeops.cache.helper import Helper, Send, available
-from homeops.cache.nodes import NodeCache, NodeResult
 from homeops.flux.cluster import ClusterOptions, build_cluster
 from homeops.yaml.emitter import dump_documents
+from tests.cache.counting import count_hits
 
 needs_helper = pytest.mark.skipif(not available(), reason="no fork, one CPU, or several threads here")
 
@@ -182,16 +182,8 @@ def test_a_build_with_helpers_equals_one_without(
         received.append(self.received)
         stop(self)
 
-    hits: list[bool] = []
-    lookup = NodeCache.lookup
-
-    def counting_lookup(self: NodeCache, prekey: str) -> NodeResult | None:
-        found = lookup(self, prekey)
-        hits.append(found is not None)
-        return found
-
     monkeypatch.setattr(Helper, "stop", counting_stop)
-    monkeypatch.setattr(NodeCache, "lookup", counting_lookup)
+    hits = count_hits(monkeypatch)
     assert _outputs(repo, tmp_path / "cache", helpers=True) == expected
     assert received and sum(received) > 0, "a cold build of 41 Kustomizations starts a helper that sends"
     if not chained:

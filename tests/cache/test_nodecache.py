@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from homeops.cache.nodes import NodeCache, NodeResult
 from homeops.cache.store import MAGIC, Store
 from homeops.flux.cluster import ClusterBuild, ClusterOptions, build_cluster
 from homeops.yaml.emitter import dump_documents
+from tests.cache.counting import count_hits
 from tests.flux.fluxrepos import checkout
 
 
@@ -43,24 +43,11 @@ def _entries(cache: Path) -> list[Path]:
     return sorted(p for p in cache.rglob("*") if p.is_file())
 
 
-def _count_hits(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    seen: list[bool] = []
-    original = NodeCache.lookup
-
-    def lookup(self: NodeCache, prekey: str) -> NodeResult | None:
-        found = original(self, prekey)
-        seen.append(found is not None)
-        return found
-
-    monkeypatch.setattr(NodeCache, "lookup", lookup)
-    return seen
-
-
 def test_warm_equals_cold_and_every_node_hits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = checkout("substitution", tmp_path)
     cache = tmp_path / "cache"
     cold = _snapshot(_build(repo, None))
-    hits = _count_hits(monkeypatch)
+    hits = count_hits(monkeypatch)
     first = _snapshot(_build(repo, cache))
     assert hits and not any(hits)
     assert _entries(cache), "a build with a cache dir stores entries"
@@ -83,7 +70,7 @@ def test_changed_file_rebuilds_only_its_node(tmp_path: Path, monkeypatch: pytest
     _build(repo, cache)
     target = repo / "kubernetes/apps/other/app/configmap.yaml"
     target.write_text(target.read_text() + "  added: changed-value-4711\n", encoding="utf-8")
-    hits = _count_hits(monkeypatch)
+    hits = count_hits(monkeypatch)
     warm = _snapshot(_build(repo, cache))
     assert warm == _snapshot(_build(repo, None))
     assert "changed-value-4711" in _files_of(warm, "Kustomization/flux-system/other")
@@ -137,7 +124,7 @@ def test_corrupt_and_partial_entries_are_rebuilt(
         data = path.read_bytes()
         assert data.startswith(MAGIC)
         assert Store(cache).get(path.name) is not None
-    hits = _count_hits(monkeypatch)
+    hits = count_hits(monkeypatch)
     assert _snapshot(_build(repo, cache)) == cold
     assert hits and all(hits)  # the rewritten pack serves every node
 
@@ -153,7 +140,7 @@ def test_damaged_blob_inside_a_valid_pack_is_rebuilt(tmp_path: Path, monkeypatch
     generation, blobs = pickle.loads(raw)
     damaged = {k: (g, b[:10] if k.startswith("e") else b) for k, (g, b) in blobs.items()}
     store.put(pack.name, pickle.dumps((generation, damaged)))
-    hits = _count_hits(monkeypatch)
+    hits = count_hits(monkeypatch)
     assert _snapshot(_build(repo, cache)) == cold
     assert hits and not any(hits)  # every damaged entry rebuilt, none served
     hits.clear()
@@ -221,7 +208,7 @@ def test_a_copy_elsewhere_hits_with_its_own_positions(
     monkeypatch.chdir(tmp_path / "a")
     cold_second = _snapshot(_build(second, None))
     _build(first, cache)
-    hits = _count_hits(monkeypatch)
+    hits = count_hits(monkeypatch)
     # as diff builds its base: the checkout shares the work tree's packs
     warm_second = build_cluster(
         ClusterOptions(repo=second, cache_dir=cache, cache_identity=str(first.resolve()))

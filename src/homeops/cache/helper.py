@@ -20,9 +20,11 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import signal
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -105,9 +107,6 @@ class Helper:
     def wait(self, timeout: float) -> Iterator[tuple[Any, bytes]]:
         """Everything the helper sends until it leaves, waiting at most ``timeout`` seconds in all (then
         it is stopped, and what it had not sent is the caller's to do)."""
-        import select
-        import time
-
         deadline = time.monotonic() + timeout
         while self.fd >= 0:
             left = deadline - time.monotonic()

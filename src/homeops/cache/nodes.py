@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeops import __version__
-from homeops.cache.packs import Pack
+from homeops.cache.packs import Pack, pack_key
 from homeops.cache.store import Store
 from homeops.errors import HomeopsError
 from homeops.kustomize.files import FileLoader
@@ -102,11 +102,6 @@ class TreeLoader:
         return _Unpickler(data, self.prefix, self._classes).load()
 
 
-def dumps_tree(value: Any, prefix: str) -> bytes:
-    """Pickle parsed documents, positions under ``prefix`` stored relative to it (see ``TreeLoader``)."""
-    return _dumps(value, prefix)
-
-
 _NEWOBJ: Any = getattr(copyreg, "__newobj__")  # noqa: B009 - the NEWOBJ opcode's callable; untyped in typeshed
 _NEW_TUPLE: Any = tuple.__new__
 
@@ -139,10 +134,11 @@ class _RelFile:
         return _rel_file, (self.rel,)
 
 
-def _dumps(value: Any, prefix: str) -> bytes:
-    """Pickle ``value``. Positions (tens of thousands per build) are rebuilt by ``tuple.__new__`` alone,
-    with no Python code per position; a file name under the root (``prefix`` is how this run shows it) is
-    stored once per pickle, relative to it, and placed under the loading run's root."""
+def dumps_tree(value: Any, prefix: str) -> bytes:
+    """Pickle ``value`` (parsed documents, a node's build; see ``TreeLoader``). Positions (tens of
+    thousands per build) are rebuilt by ``tuple.__new__`` alone, with no Python code per position; a file
+    name under the root (``prefix`` is how this run shows it) is stored once per pickle, relative to it,
+    and placed under the loading run's root."""
     files: dict[str, Any] = {}
 
     def reduce_pos(pos: Pos) -> tuple[Any, tuple[Any, ...]]:
@@ -192,9 +188,9 @@ class NodeCache:
         self.root = str(loader.root)
         shown = loader.display(loader.root)
         self.prefix = "" if shown == "." else shown.rstrip("/") + "/"  # positions under the root start so
-        parts = (_FORMAT.decode(), __version__, identity or self.root, os.getcwd())
-        key = "n" + hashlib.blake2b("\n".join(parts).encode(), digest_size=20).hexdigest()
-        self.pack: Pack[str] = Pack(store, key)
+        self.pack: Pack[str] = Pack(
+            store, pack_key("n", _FORMAT.decode(), __version__, identity or self.root)
+        )
         self._tree = TreeLoader(self.prefix)
         self._files: dict[str, bytes] = {}
         self._dirs: dict[str, bytes] = {}
@@ -276,8 +272,7 @@ class NodeCache:
         """The stored build for ``prekey`` and the current files, else None; ``last_key`` is its key."""
         self.last_key = ""
         if self.feed is not None:  # what a helper process built meanwhile
-            for name, data in self.feed.receive():
-                self.pack.put(name, data)
+            self.pack.take(self.feed.receive())
         manifest = self.pack.get("m" + prekey)
         result: NodeResult | None = None
         if manifest is not None:
@@ -312,7 +307,7 @@ class NodeCache:
         files = sorted(self._rel(f) for f in absolute)
         ordered = sorted(self._rel(d) for d in dirs)
         try:
-            payload = _dumps(result, self.prefix)
+            payload = dumps_tree(result, self.prefix)
         except Exception:  # an object that cannot be stored: not cached
             return
         self.last_key = self._key(prekey, files, ordered)

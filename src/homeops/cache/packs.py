@@ -11,8 +11,10 @@ built again later.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import pickle
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from typing import Generic, TypeVar
 
 from homeops.cache.store import Store
@@ -21,6 +23,13 @@ K = TypeVar("K", bound=Hashable)
 
 KEEP_GENERATIONS = 20
 """How many writing runs an entry survives without being used."""
+
+
+def pack_key(kind: str, *parts: str) -> str:
+    """The store key of a pack: ``kind`` (one letter) and a hash of ``parts`` (format, version, the
+    repository's identity) and of the working directory, which the stored file names depend on."""
+    digest = hashlib.blake2b("\n".join((*parts, os.getcwd())).encode(), digest_size=20).hexdigest()
+    return kind + digest
 
 
 class Pack(Generic[K]):
@@ -56,6 +65,11 @@ class Pack(Generic[K]):
         if self._used.get(key) != blob:
             self._used[key] = blob
             self.added += 1
+
+    def take(self, entries: Iterable[tuple[K, bytes]]) -> None:
+        """Add ``entries`` (what a helper process made, see ``homeops.cache.helper``)."""
+        for key, blob in entries:
+            self.put(key, blob)
 
     def forget(self, key: K) -> None:
         """Drop ``key`` (a blob that turned out damaged), so that it is not written back."""

@@ -11,14 +11,13 @@ the pack of its work tree.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeops import __version__
 from homeops.cache.nodes import TreeLoader, dumps_tree
-from homeops.cache.packs import Pack
+from homeops.cache.packs import Pack, pack_key
 from homeops.cache.store import Store
 from homeops.errors import HomeopsError
 from homeops.yaml.loader import load_documents
@@ -43,12 +42,7 @@ class ParseStore:
         self.root = root
         self.prefix = prefix
         self._tree = TreeLoader(prefix)
-        self.key = (
-            "p"
-            + hashlib.blake2b(
-                "\n".join((_FORMAT, __version__, identity, os.getcwd())).encode(), digest_size=20
-            ).hexdigest()
-        )
+        self.key = pack_key("p", _FORMAT, __version__, identity)
         self.pack: Pack[tuple[str, str]] = Pack(store, self.key)
         self.added = 0  # files this run parsed and added
 
@@ -86,18 +80,16 @@ class ParseStore:
 
     def take(self, helper: Helper) -> None:
         """Add what a helper process parsed meanwhile (see ``fill_from_end``)."""
-        for key, blob in helper.receive():
-            self.pack.put(key, blob)
+        self.pack.take(helper.receive())
 
     def fill_from_end(self, files: list[Path], loader: FileLoader, send: Send) -> None:
         """In a helper process: parse ``files`` last first, sending each one the pack lacks."""
         for path in reversed(files):
             try:
-                data = loader.read_bytes(path)
-                display = loader.display(path)
-                key = self._key((hashlib.blake2b(data, digest_size=16).hexdigest(), display))
+                data, found = loader.parse_key(path)
+                key = self._key(found)
                 if self.pack.get(key) is not None:
                     continue
-                send(key, dumps_tree(load_documents(data, display), self.prefix))
+                send(key, dumps_tree(load_documents(data, found[1]), self.prefix))
             except HomeopsError:  # the parent reports it when it parses the file
                 continue

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeops.errors import UsageError
+from homeops.flux.buildout import check_output_dir, output_names, write_nodes, writing
 from homeops.flux.cluster import (
     ClusterBuild,
     ClusterOptions,
@@ -375,10 +375,10 @@ def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | N
     cluster = build_cluster(copts)
     mask = _masker(options.show_secrets, cluster, copts.identities)
     rows = []
-    names = _output_names(cluster.nodes)
+    names = output_names(cluster.nodes)
     if out is not None:
-        with _writing(out, "--output-dir"):
-            _write_nodes(out, names, cluster.nodes, mask)
+        with writing(out, "--output-dir"):
+            write_nodes(out, names, cluster.nodes, mask)
     for i, node in enumerate(cluster.nodes, start=1):
         rows.append(
             {
@@ -426,87 +426,7 @@ def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | N
     if mask is not None:
         summary = mask.data(summary)
     if out is not None:
-        with _writing(out, "--output-dir"):
+        with writing(out, "--output-dir"):
             out.mkdir(parents=True, exist_ok=True)
             (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return BuildAllResult(cluster, summary)
-
-
-def check_output_dir(out: Path, flag: str) -> None:
-    """A usage error when ``out`` cannot be made a directory: it, or the nearest folder above it that
-    exists, is something else (a regular file, ``/dev/null``...)."""
-    for path in (out, *out.absolute().parents):
-        if not (path.exists() or path.is_symlink()):
-            continue
-        if not path.is_dir():
-            if path == out:
-                raise UsageError(f"{flag} {out} exists and is not a directory")
-            raise UsageError(f"{flag} {out} cannot be created: {path} is not a directory")
-        return
-
-
-@contextmanager
-def _writing(out: Path, flag: str) -> Iterator[None]:
-    """What cannot be written under ``out`` (a file in the way, no permission, a full disk) is a usage
-    error naming the path, not an internal error."""
-    try:
-        yield
-    except OSError as exc:
-        where = exc.filename or out
-        raise UsageError(f"cannot write {flag} {out}: {where}: {exc.strerror or exc}") from None
-
-
-def _output_names(nodes: list[KsNode]) -> dict[int, str]:
-    counts: dict[tuple[str, str, str], int] = {}
-    names: dict[int, str] = {}
-    for node in nodes:
-        key = (node.tree, node.namespace or "_cluster", node.name)
-        counts[key] = counts.get(key, 0) + 1
-        suffix = "" if counts[key] == 1 else f"~{counts[key]}"
-        prefix = f"{node.tree}/" if node.tree else ""
-        names[id(node)] = f"{prefix}{key[1]}/{key[2]}{suffix}"
-    return names
-
-
-def _write_nodes(out: Path, names: dict[int, str], nodes: list[KsNode], mask: SecretMasker | None) -> None:
-    """Write each node's file; with many, a helper process writes the second half (see
-    ``homeops.cache.helper``) and the files it did not confirm are written here after it."""
-    from homeops.cache.helper import Helper, Send
-
-    half = len(nodes) // 2 if len(nodes) >= 64 else len(nodes)
-
-    def work(send: Send) -> None:
-        for i in range(half, len(nodes)):
-            _write_node(out, names[id(nodes[i])], nodes[i], mask)
-            send(i, b"")
-
-    helper = Helper.start(work) if half < len(nodes) else None
-    if helper is None:
-        half = len(nodes)
-    try:
-        for node in nodes[:half]:
-            _write_node(out, names[id(node)], node, mask)
-    except BaseException:
-        if helper is not None:
-            helper.stop()
-        raise
-    done = {key for key, _ in helper.wait(timeout=300)} if helper is not None else set()
-    for i in range(half, len(nodes)):
-        if i not in done:  # the helper failed or was stopped: written here
-            _write_node(out, names[id(nodes[i])], nodes[i], mask)
-
-
-def _write_node(out: Path, name: str, node: KsNode, mask: SecretMasker | None) -> None:
-    target = (out / name).resolve()
-    if not target.is_relative_to(out.resolve()):
-        raise UsageError(f"refusing to write {name!r} outside {out}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    ok_file, err_file = target.with_name(target.name + ".yaml"), target.with_name(target.name + ".err")
-    if node.status == "failed" or node.status == "external":
-        err_file.write_text((mask.text(node.error) if mask else node.error) + "\n", encoding="utf-8")
-        ok_file.unlink(missing_ok=True)
-    else:
-        applied = [*node.objects, *node.rendered]  # what its HelmReleases' charts render comes after
-        objects = [mask.obj(o) for o in applied] if mask else applied
-        ok_file.write_text(dump_documents(objects), encoding="utf-8")
-        err_file.unlink(missing_ok=True)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from homeops.errors import HomeopsError, Location
 from homeops.findings import describe_object
 from homeops.flux.artifactsrc import EXTERNAL_ARTIFACT, ArtifactSources
+from homeops.flux.clustercache import load_repository, node_cache, start_helper
 from homeops.flux.generator import flux_kustomization_file
 from homeops.flux.kinds import (
     FluxKustomization,
@@ -37,13 +38,13 @@ from homeops.flux.postbuild import (
 from homeops.flux.repository import Repository
 from homeops.flux.roots import Discovery, discover, resolve_dirs
 from homeops.flux.secrets import SecretResolver
-from homeops.flux.sources import SourceSet, git_remote_urls, normalize_url
+from homeops.flux.sources import SourceSet, chart_in_repository, git_remote_urls, normalize_url
 from homeops.flux.varsub import is_substitution_disabled, merge_variables, substitute_object
 from homeops.kustomize.build import Builder
 from homeops.yaml.nodes import YMap
 
 if TYPE_CHECKING:
-    from homeops.cache.nodes import NodeCache, NodeResult
+    from homeops.cache.nodes import NodeResult
 
 __all__ = ["NAMESPACE_LABEL", "NAME_LABEL", "variable_uses"]
 
@@ -81,13 +82,7 @@ def _obj_location(obj: YMap, repo: Repository) -> Location:
 class ClusterBuilder:
     """Walks and builds the tree of Flux Kustomizations of one repository."""
 
-    def __init__(
-        self,
-        repo: Repository,
-        options: ClusterOptions,
-        builder: Builder | None = None,
-        cache: NodeCache | None = None,
-    ) -> None:
+    def __init__(self, repo: Repository, options: ClusterOptions, builder: Builder | None = None) -> None:
         self.repo = repo
         self.options = options
         self.builder = builder or Builder(repo.root)
@@ -100,7 +95,7 @@ class ClusterBuilder:
                 self.sources.add_object(FluxSource.from_obj(e.obj))
         self._bases: dict[tuple[str, str, str], str] = {}
         self.artifacts = ArtifactSources(repo.root, self.sources)
-        self.cache = cache  # the build cache (see homeops.flux.clustercache.node_cache), None: off
+        self.cache = node_cache(options, self.builder)  # None: off
 
     # -- roots ----------------------------------------------------------------------------------------
     def discover(self) -> Discovery:
@@ -197,8 +192,6 @@ class ClusterBuilder:
     ) -> None:
         while queue:
             if later is not None and self.cache is not None and self.cache.feed is None:
-                from homeops.flux.clustercache import start_helper
-
                 start_helper(self, self.cache, (queue, seen, nodes, hrs), later)
             node = queue.pop(0 if later is not None else -1)
             key = (node.tree, node.namespace, node.name)
@@ -263,18 +256,7 @@ class ClusterBuilder:
         base = self.options.source_root
         if base is None:
             base = self._bases.get((ref.kind, ref.namespace, ref.name), "")
-        rel = os.path.normpath(os.path.join(base, tpl.chart.strip()))
-        chart = (self.repo.root / rel).resolve()
-        if rel.startswith("..") or not chart.is_relative_to(self.repo.root):
-            return None, f"chart path {tpl.chart!r} leaves the repository"
-        if not (chart / "Chart.yaml").is_file():
-            return (
-                None,
-                f"chart {tpl.chart!r}: no Chart.yaml in {rel} of {ref.kind}/{ref.namespace}/{ref.name}",
-            )
-        if not (chart / "templates").is_dir():
-            return chart, f"chart {tpl.chart!r} ({rel}) has no templates/ directory: it renders no objects"
-        return chart, ""
+        return chart_in_repository(self.repo.root, base, tpl.chart, f"{ref.kind}/{ref.namespace}/{ref.name}")
 
     def rebuild(self, node: KsNode, done: list[KsNode]) -> None:
         """Build one node outside the tree walk (e.g. ``build ks --path``), its source taken as local."""
@@ -497,10 +479,8 @@ def build_cluster(options: ClusterOptions) -> ClusterBuild:
 
 
 def _build(root: Path, options: ClusterOptions, builder: Builder) -> ClusterBuild:
-    from homeops.flux.clustercache import load_repository, node_cache
-
     repo, parses = load_repository(root, options, builder)
-    cb = ClusterBuilder(repo, options, builder, node_cache(options, builder))
+    cb = ClusterBuilder(repo, options, builder)
     result = cb.build()
     if parses is not None:
         parses.flush()

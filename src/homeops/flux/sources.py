@@ -14,6 +14,7 @@ this repository is another repository (external), even when a root syncs it.
 from __future__ import annotations
 
 import configparser
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,3 +155,17 @@ class SourceSet:
         if not url and ref.name == BOOTSTRAP_SOURCE and not self.objects.get((ref.kind, ref.name)):
             return True, f"{where} is the source flux bootstrap creates"
         return False, f"source {where} is not this repository; not fetched"
+
+
+def chart_in_repository(root: Path, base: str, chart: str, source: str) -> tuple[Path | None, str]:
+    """The directory of chart ``chart`` (``./charts/app``, under ``base`` of ``source``, a source that is
+    this repository), or None; and why it cannot be used, when it cannot."""
+    rel = os.path.normpath(os.path.join(base, chart.strip()))
+    found = (root / rel).resolve()
+    if rel.startswith("..") or not found.is_relative_to(root):
+        return None, f"chart path {chart!r} leaves the repository"
+    if not (found / "Chart.yaml").is_file():
+        return None, f"chart {chart!r}: no Chart.yaml in {rel} of {source}"
+    if not (found / "templates").is_dir():
+        return found, f"chart {chart!r} ({rel}) has no templates/ directory: it renders no objects"
+    return found, ""

@@ -164,11 +164,15 @@ class FileLoader:
         """Parsed documents of ``path`` (a fresh copy each call, so callers may mutate them)."""
         return [deep_copy(d) for d in self.parsed(path, where)]
 
+    def parse_key(self, path: Path, where: Location | None = None) -> tuple[bytes, tuple[str, str]]:
+        """The bytes of ``path`` and the key its parse is kept under: (content hash, name shown)."""
+        data = self.read_bytes(path, where)
+        return data, (hashlib.blake2b(data, digest_size=16).hexdigest(), self.display(path))
+
     def parsed(self, path: Path, where: Location | None = None) -> list[Any]:
         """Parsed documents of ``path``, shared: callers must not mutate them (see ``load_yaml``)."""
-        data = self.read_bytes(path, where)
-        display = self.display(path)
-        key = (hashlib.blake2b(data, digest_size=16).hexdigest(), display)
+        data, key = self.parse_key(path, where)
+        display = key[1]
         docs = self._parsed.get(key)
         if docs is None:
             store = self.parse_store
