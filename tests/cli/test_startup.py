@@ -4,13 +4,17 @@ no library package; each command still resolves and shows a complete --help of i
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
 
+from homeops.cli.common import plain_table
 from homeops.cli.main import COMMANDS, cli
+from tests.flux.fluxrepos import checkout
 
 HEAVY = (
     "pydantic",
@@ -44,8 +48,10 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 
 
-def _modules_after(*args: str) -> list[str]:
-    proc = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, check=True)
+def _modules_after(*args: str, env: dict[str, str] | None = None) -> list[str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, check=True, env=env
+    )
     loaded: list[str] = json.loads(proc.stderr.strip().splitlines()[-1])
     return loaded
 
@@ -62,6 +68,37 @@ def test_start_up_imports_nothing_heavy(args: tuple[str, ...]) -> None:
 def test_the_probe_sees_heavy_imports() -> None:
     # the check can fail: a command that runs does import its library
     assert "homeops.kustomize" in _heavy(_modules_after("kustomize", "--help"))
+
+
+ONLY_WHEN_NEEDED = ("rich", "cryptography", "ssl", "socket")
+"""Loaded only by a run that uses them: a terminal's progress bar, a SOPS file, a remote fetch."""
+
+
+@pytest.mark.parametrize("args", [("build", "all"), ("get", "ks", "-A"), ("build", "all", "-O", "out")])
+def test_builds_in_a_pipe_load_only_what_they_use(args: tuple[str, ...], tmp_path: Path) -> None:
+    # a pre-commit hook's run: output to a pipe, no SOPS file, nothing remote
+    repo = checkout("sources", tmp_path)
+    env = {**os.environ, "HOMEOPS_CACHE_DIR": str(tmp_path / "cache")}
+    argv = [a if a != "out" else str(tmp_path / "out") for a in args]
+    loaded = _modules_after(*argv, "--repo", str(repo), env=env)
+    assert "homeops.flux.cluster" in loaded  # it did build
+    assert [m for m in loaded if m.split(".")[0] in ONLY_WHEN_NEEDED] == []
+
+
+def test_a_sops_file_loads_cryptography(tmp_path: Path) -> None:
+    # the check can fail: decrypting a SOPS file imports cryptography when the file is met
+    code = "import sys; from homeops.sops import document, age; print(sorted(sys.modules))"
+    before = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "cryptography" not in before
+    code = "import sys; from homeops.sops import age; age.generate_identity(); print(sorted(sys.modules))"
+    after = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "'cryptography'" in after
+
+
+def test_plain_table_aligns_columns_and_reads_no_markup() -> None:
+    text = plain_table(("A", "LONG HEADER"), [("wide value", "[bold]x[/]"), ("b", "two\nlines")])
+    assert text == ("A            LONG HEADER\nwide value   [bold]x[/]\nb            two lines\n")
+    assert plain_table(("ONE",), []) == "ONE\n"
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -120,6 +120,15 @@ def console(stderr: bool = False) -> Console:
 
     probe = Console(stderr=stderr)
     return probe if probe.is_terminal else Console(stderr=stderr, width=200)
+
+
+def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """``rows`` under ``headers`` in left-aligned columns three spaces apart, as kubectl prints them: plain
+    text (no markup is read in the cells, a newline in one becomes a space), each line ending in one."""
+    cells = [tuple(headers), *(tuple(c.replace("\n", " ") for c in row) for row in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ("   ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells)
+    return "".join(line + "\n" for line in lines)
 
 
 def print_json(data: Any) -> None:

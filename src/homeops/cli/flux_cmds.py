@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 import yaml
-from homeops.cli.common import console, print_json, repo_options, repo_options_with_path
+from homeops.cli.common import console, plain_table, print_json, repo_options, repo_options_with_path
 from homeops.errors import HomeopsError
 from homeops.flux.api import (
     BuildAllOptions,
@@ -64,33 +64,39 @@ def get_command(
 
 
 def _table(kind: str, rows: list[dict[str, Any]]) -> None:
-    from rich.table import Table
-
-    out_console = console()
-    table = Table(box=None, pad_edge=False)
+    headers: tuple[str, ...]
+    cells: list[tuple[str, ...]]
     if kind == "ks":
-        for col in ("NAMESPACE", "NAME", "PATH", "STATUS", "OBJECTS", "UNRESOLVED", "MESSAGE"):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(
-                r["namespace"], r["name"], r["path"], r["status"], str(r["objects"]),
-                str(len(r["unresolved"])), r["error"][:80],
+        headers = ("NAMESPACE", "NAME", "PATH", "STATUS", "OBJECTS", "UNRESOLVED", "MESSAGE")
+        cells = [
+            (
+                r["namespace"],
+                r["name"],
+                r["path"],
+                r["status"],
+                str(r["objects"]),
+                str(len(r["unresolved"])),
+                r["error"][:80],
             )  # fmt: skip
+            for r in rows
+        ]
     elif kind == "hr":
-        for col in ("NAMESPACE", "NAME", "CHART", "VERSION", "SOURCE", "KUSTOMIZATION"):
-            table.add_column(col)
-        for r in rows:
-            chart = r["chart"]
-            table.add_row(
-                r["namespace"], r["name"], chart.get("name", ""), chart.get("version", ""),
-                chart.get("source", ""), r["kustomization"],
+        headers = ("NAMESPACE", "NAME", "CHART", "VERSION", "SOURCE", "KUSTOMIZATION")
+        cells = [
+            (
+                r["namespace"],
+                r["name"],
+                r["chart"].get("name", ""),
+                r["chart"].get("version", ""),
+                r["chart"].get("source", ""),
+                r["kustomization"],
             )  # fmt: skip
+            for r in rows
+        ]
     else:
-        for col in ("KIND", "NAMESPACE", "NAME", "URL", "LOCAL"):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(r["kind"], r["namespace"], r["name"], r["url"], "yes" if r["local"] else "")
-    out_console.print(table)
+        headers = ("KIND", "NAMESPACE", "NAME", "URL", "LOCAL")
+        cells = [(r["kind"], r["namespace"], r["name"], r["url"], "yes" if r["local"] else "") for r in rows]
+    sys.stdout.write(plain_table(headers, cells))
 
 
 @click.group("build")
@@ -255,10 +261,10 @@ def build_all_command(output_dir: Path | None, show_secrets: bool, helm: bool, r
       homeops build all
       homeops build all --output-dir /tmp/cluster
     """
-    err_console = console(stderr=True)
     if helm:
         repo = dataclasses.replace(repo, helm=True)
-    if err_console.is_terminal:
+    err_console = console(stderr=True) if sys.stderr.isatty() else None  # rich only for a progress bar
+    if err_console is not None and err_console.is_terminal:
         from rich.progress import Progress
 
         with Progress(console=err_console, transient=True) as progress:
@@ -276,32 +282,34 @@ def build_all_command(output_dir: Path | None, show_secrets: bool, helm: bool, r
             result = build_all(BuildAllOptions(output_dir, show_secrets, repo), tick)
     else:
         result = build_all(BuildAllOptions(output_dir, show_secrets, repo))
-    from rich.table import Table
-
     totals = result.summary["totals"]
-    table = Table(title="homeops build all", box=None)
-    for col in ("NAMESPACE", "NAME", "STATUS", "OBJECTS", "UNRESOLVED", "MESSAGE"):
-        table.add_column(col)
-    for row in result.summary["kustomizations"]:
-        if row["status"] != "ok" or row["unresolved"]:
-            table.add_row(
-                row["namespace"], row["name"], row["status"], str(row["objects"]),
-                ", ".join(row["unresolved"]), row["error"][:100],
-            )  # fmt: skip
-    out = console()
-    if table.row_count:
-        out.print(table)
-    out.print(
+    problems = [
+        (
+            row["namespace"],
+            row["name"],
+            row["status"],
+            str(row["objects"]),
+            ", ".join(row["unresolved"]),
+            row["error"][:100],
+        )  # fmt: skip
+        for row in result.summary["kustomizations"]
+        if row["status"] != "ok" or row["unresolved"]
+    ]
+    out = sys.stdout
+    if problems:
+        headers = ("NAMESPACE", "NAME", "STATUS", "OBJECTS", "UNRESOLVED", "MESSAGE")
+        out.write(plain_table(headers, problems))
+    out.write(
         f"{totals['kustomizations']} Kustomizations: {totals['ok']} ok, {totals['failed']} failed, "
         f"{totals['external']} external; {totals['objects']} objects; "
-        f"{totals['unresolved']} unresolved variable uses; {totals['not_applied']} not applied"
+        f"{totals['unresolved']} unresolved variable uses; {totals['not_applied']} not applied\n"
     )
     renders = result.cluster.helm
     if renders is None:
         return 1 if result.failed else 0
     for r in renders.releases:
         if r.status != "rendered":
-            out.print(f"  {r.ref}: {r.status}: {r.message}", markup=False, highlight=False)
-    out.print(renders.describe(), markup=False, highlight=False)
+            out.write(f"  {r.ref}: {r.status}: {r.message}\n")
+    out.write(renders.describe() + "\n")
     failed = sum(1 for r in renders.releases if r.status in ("failed", "values-failed", "no-helm"))
     return 1 if result.failed or failed else 0

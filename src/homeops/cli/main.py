@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import importlib
 import sys
-import traceback
 
 import click
 
@@ -136,6 +135,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except Exception as exc:  # the one boundary for bugs
         if debug:
+            import traceback
+
             traceback.print_exc()
         else:
             click.echo(

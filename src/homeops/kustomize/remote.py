@@ -33,8 +33,6 @@ import hashlib
 import ipaddress
 import json
 import os
-import socket
-import ssl
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -48,6 +46,8 @@ from homeops.yaml.loader import load_documents
 from homeops.yaml.nodes import deep_copy
 
 if TYPE_CHECKING:
+    import ssl
+
     from homeops.kustomize.remote_http import Downloader
 
 MAX_REMOTE_BYTES = 8 * 1024 * 1024
@@ -116,6 +116,8 @@ def address_problem(addr: IPAddress) -> str | None:
 
 def system_resolver(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to (the system resolver)."""
+    import socket  # imported here: a run that fetches nothing skips it
+
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 

@@ -17,14 +17,12 @@ import os
 from collections.abc import Mapping, Sequence
 from hashlib import sha256
 from pathlib import Path
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from typing import TYPE_CHECKING
 
 from homeops.errors import InputError, Location
+
+if TYPE_CHECKING:  # cryptography is imported by the functions that use it: a run with no SOPS file skips it
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 __all__ = [
     "AgeError",
@@ -114,6 +112,8 @@ def _bech32_encode(hrp: str, payload: bytes) -> str:
 
 def parse_identity(text: str) -> X25519PrivateKey:
     """Parse an ``AGE-SECRET-KEY-1...`` identity. Raises AgeError (without echoing the key)."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
     try:
         hrp, key = _bech32_decode(text.strip())
     except ValueError as exc:
@@ -125,6 +125,8 @@ def parse_identity(text: str) -> X25519PrivateKey:
 
 def parse_recipient(text: str) -> X25519PublicKey:
     """Parse an ``age1...`` X25519 recipient. Raises AgeError naming the recipient (it is public)."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
     try:
         hrp, key = _bech32_decode(text.strip())
     except ValueError as exc:
@@ -136,6 +138,8 @@ def parse_recipient(text: str) -> X25519PublicKey:
 
 def generate_identity() -> str:
     """A new random age X25519 identity (``AGE-SECRET-KEY-1...``), as ``age-keygen`` makes one."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
     secret = X25519PrivateKey.generate().private_bytes_raw()
     return _bech32_encode(_IDENTITY_HRP, secret).upper()
 
@@ -212,6 +216,9 @@ def _b64_raw(text: bytes) -> bytes:
 
 
 def _hkdf(ikm: bytes, salt: bytes | None, info: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(ikm)
 
 
@@ -274,6 +281,10 @@ def _parse_header(data: bytes) -> tuple[list[tuple[list[bytes], bytes]], bytes, 
 def _unwrap_file_key(
     stanzas: list[tuple[list[bytes], bytes]], identities: Sequence[X25519PrivateKey]
 ) -> bytes:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
     for args, body in stanzas:
         if len(args) != 2 or args[0] != b"X25519" or len(body) != 32:
             continue
@@ -297,6 +308,9 @@ def _unwrap_file_key(
 
 
 def _decrypt_payload(file_key: bytes, payload: bytes) -> bytes:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
     if len(payload) < 16:
         raise AgeError("truncated age payload")
     key = ChaCha20Poly1305(_hkdf(file_key, payload[:16], b"payload"))
@@ -348,6 +362,9 @@ def _wrapped(text: bytes) -> bytes:
 
 
 def _x25519_stanza(file_key: bytes, recipient: X25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
     ephemeral = X25519PrivateKey.generate()
     share = ephemeral.public_key().public_bytes_raw()
     shared = ephemeral.exchange(recipient)
@@ -358,6 +375,8 @@ def _x25519_stanza(file_key: bytes, recipient: X25519PublicKey) -> bytes:
 
 
 def _encrypt_payload(file_key: bytes, plaintext: bytes) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
     nonce = os.urandom(16)
     key = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
     chunks = [plaintext[i : i + _CHUNK] for i in range(0, len(plaintext), _CHUNK)] or [b""]

@@ -26,9 +26,6 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from homeops.errors import InputError, Location
 from homeops.sops.age import AgeError, age_decrypt
 from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
@@ -276,6 +273,9 @@ def _decrypt_value(text: str, key: bytes, aad: str) -> tuple[Any, bytes | None]:
         raise ValueError("encrypted value is not valid base64") from None
     if len(iv) < 8 or len(tag) != 16:
         raise ValueError("encrypted value has a malformed iv or tag")
+    from cryptography.exceptions import InvalidTag  # imported here: only a SOPS file needs it
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         plain = AESGCM(key).decrypt(iv, data + tag, aad.encode("utf-8", "surrogateescape"))
     except InvalidTag:
