@@ -21,7 +21,6 @@ from homeops.flux.cluster import (
     KsNode,
     build_cluster,
 )
-from homeops.flux.helmvalues import ValuesResult, compute_values, lookup_from
 from homeops.flux.kinds import HelmRelease
 from homeops.flux.masking import SecretMasker, cluster_masker
 from homeops.flux.repository import git_root
@@ -31,6 +30,7 @@ from homeops.yaml.emitter import dump_documents
 from homeops.yaml.nodes import YMap, to_plain
 
 if TYPE_CHECKING:
+    from homeops.flux.helmvalues import ValuesResult
     from homeops.helm.releases import HelmOptions
     from homeops.validate.config import ValidateConfig
 
@@ -303,6 +303,8 @@ class BuildHrResult:
 
 def build_hr(options: BuildHrOptions) -> BuildHrResult:
     """A HelmRelease as Flux applies it, and the values helm-controller will compute for it."""
+    from homeops.flux.helmvalues import ValuesResult, compute_values, lookup_from
+
     copts = options.repo.cluster_options()
     cluster = build_cluster(copts)
     items = [

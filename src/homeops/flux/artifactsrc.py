@@ -14,22 +14,16 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from homeops.flux.artifacts import (
-    ArtifactGenerator,
-    ArtifactPlan,
-    ArtifactSpec,
-    SourceTree,
-    find_artifact,
-    materialize,
-    parse_generators,
-    plan_artifact,
-)
 from homeops.flux.kinds import ObjectRef
 from homeops.flux.sourceignore import SourceIgnore
 from homeops.flux.sources import SourceSet
 from homeops.kustomize.build import Builder
 from homeops.yaml.nodes import YMap
+
+if TYPE_CHECKING:  # the artifact engine is imported when an ExternalArtifact is met, not by every build
+    from homeops.flux.artifacts import ArtifactGenerator, ArtifactSpec, SourceTree
 
 EXTERNAL_ARTIFACT = "ExternalArtifact"
 
@@ -74,6 +68,8 @@ class ArtifactSources:
 
     def _repo_tree(self) -> SourceTree:
         if self._tree is None:
+            from homeops.flux.artifacts import SourceTree
+
             self._tree = SourceTree.scan(self.repo_root, SourceIgnore.from_repo(self.repo_root))
         return self._tree
 
@@ -84,6 +80,8 @@ class ArtifactSources:
         key = (tree, ref.namespace, ref.name, "")
         if key in self._done:
             return self._done[key]
+        from homeops.flux.artifacts import find_artifact, parse_generators
+
         generators = parse_generators(objects)
         found = find_artifact(generators, ref.name, ref.namespace)
         if found is None:
@@ -99,6 +97,8 @@ class ArtifactSources:
         return result
 
     def _materialize(self, gen: ArtifactGenerator, spec: ArtifactSpec, tree: str) -> ArtifactResolution:
+        from homeops.flux.artifacts import ArtifactPlan, materialize, plan_artifact
+
         where = f"ArtifactGenerator {gen.namespace}/{gen.name} artifact {spec.name}"
         if gen.problems:
             return ArtifactResolution(None, f"{where}: " + "; ".join(str(p) for p in gen.problems))
