@@ -148,7 +148,7 @@ def parse_quantity(value: Any) -> float | None:
     """A Kubernetes resource quantity (``10Gi``, ``500M``, ``1e3``) as a number; None when it is not one."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return float(value)
     if not isinstance(value, str) or not value.strip():
         return None
@@ -191,6 +191,6 @@ def same(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict | list) or isinstance(b, dict | list):
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
         return False
     return type(a) is type(b) and a == b

@@ -405,7 +405,7 @@ class _Parser:
             return Field(node.names + tuple(fields))
         if isinstance(node, Var):
             return Var(node.name, node.names + tuple(fields))
-        if isinstance(node, Lit | Nil):
+        if isinstance(node, (Lit, Nil)):
             raise self.fail("unexpected . after term", self.peek().pos)
         return Chain(node, tuple(fields))
 

@@ -135,9 +135,9 @@ def truth(value: Any) -> bool:
     """Go template truth: false for nil, false, 0, "" and empty lists and maps."""
     if value is None or isinstance(value, _Missing):
         return False
-    if isinstance(value, bool | int | float):
+    if isinstance(value, (bool, int, float)):
         return bool(value)
-    if isinstance(value, str | list | dict):
+    if isinstance(value, (str, list, dict)):
         return len(value) > 0
     return True
 

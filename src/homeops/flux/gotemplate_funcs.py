@@ -73,7 +73,7 @@ def _format_one(flags: str, width: str | None, prec: str | None, verb: str, arg:
     if verb in "vs":
         text = go_str(arg)
         if verb == "s" and not isinstance(arg, str):
-            text = go_str(arg) if isinstance(arg, list | dict) else text
+            text = go_str(arg) if isinstance(arg, (list, dict)) else text
         if prec is not None and verb == "s":
             text = text[: int(prec or 0)]
     elif verb == "q" and isinstance(arg, str):
@@ -88,7 +88,7 @@ def _format_one(flags: str, width: str | None, prec: str | None, verb: str, arg:
     elif verb in "xX" and isinstance(arg, str):
         text = arg.encode().hex()
         text = text.upper() if verb == "X" else text
-    elif verb in "feEgG" and isinstance(arg, int | float) and not isinstance(arg, bool):
+    elif verb in "feEgG" and isinstance(arg, (int, float)) and not isinstance(arg, bool):
         value = float(arg)
         if verb in "gG" and prec is None:
             text = go_format_float(value)
@@ -178,7 +178,7 @@ def _lt(a: Any, b: Any) -> bool:
 def _len(value: Any) -> int:
     if isinstance(value, str):
         return len(value.encode())
-    if isinstance(value, list | dict):
+    if isinstance(value, (list, dict)):
         return len(value)
     if value is None:
         raise FuncError("len of nil pointer")
@@ -193,7 +193,7 @@ def _index(item: Any, *indexes: Any) -> Any:
             if not isinstance(idx, str):
                 raise FuncError(f"value has type {go_type(idx)}; should be string")
             item = item.get(idx)
-        elif isinstance(item, list | str):
+        elif isinstance(item, (list, str)):
             if not isinstance(idx, int) or isinstance(idx, bool):
                 raise FuncError(f"cannot index slice/array with type {go_type(idx)}")
             seq = item.encode() if isinstance(item, str) else item
@@ -208,7 +208,7 @@ def _index(item: Any, *indexes: Any) -> Any:
 
 
 def _slice(item: Any, *indexes: Any) -> Any:
-    if not isinstance(item, list | str):
+    if not isinstance(item, (list, str)):
         raise FuncError(f"can't slice item of type {go_type(item)}")
     if len(indexes) > 3:
         raise FuncError(f"too many slice indexes: {len(indexes)}")

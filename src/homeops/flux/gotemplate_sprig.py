@@ -59,7 +59,7 @@ def _to_float64(v: Any) -> float:
             )
         except ValueError:
             return 0.0
-    if isinstance(v, bool | int | float):
+    if isinstance(v, (bool, int, float)):
         return float(v)
     return 0.0
 

@@ -82,7 +82,7 @@ def _seq(value: Any) -> list[Any]:
 def _str(value: Any, default: str = "") -> str:
     if isinstance(value, str):
         return value
-    if value is None or isinstance(value, dict | list):
+    if value is None or isinstance(value, (dict, list)):
         return default
     if isinstance(value, bool):
         return "true" if value else "false"

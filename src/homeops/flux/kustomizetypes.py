@@ -45,7 +45,7 @@ _IMAGE_FIELDS = (("name", "name"), ("new_name", "newName"), ("new_tag", "newTag"
 def _str(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str | int | float):
+    if isinstance(value, (str, int, float)):
         return str(value)
     return ""
 
@@ -312,7 +312,7 @@ def _encode(value: Any, out: list[str]) -> None:
             out.append(("," if i else "") + go_json_string(str(key)) + ":")
             _encode(value[key], out)
         out.append("}")
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, (list, tuple)):
         out.append("[")
         for i, item in enumerate(value):
             if i:

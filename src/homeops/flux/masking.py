@@ -275,7 +275,7 @@ class SecretMasker:
                     value = node[key]
                     if isinstance(value, str):
                         node[key] = self.text(value)
-                    elif isinstance(value, YMap | YSeq):
+                    elif isinstance(value, (YMap, YSeq)):
                         stack.append(value)
                     if isinstance(key, str) and pattern.search(key):
                         node[self.text(key)] = node.pop(key)
@@ -283,7 +283,7 @@ class SecretMasker:
                 for i, value in enumerate(node):
                     if isinstance(value, str):
                         node[i] = self.text(value)
-                    elif isinstance(value, YMap | YSeq):
+                    elif isinstance(value, (YMap, YSeq)):
                         stack.append(value)
         return root
 
@@ -295,7 +295,7 @@ class SecretMasker:
             return self.text(value)
         if isinstance(value, dict):
             return {self.data(k): self.data(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
+        if isinstance(value, (list, tuple)):
             return [self.data(v) for v in value]
         return value
 

@@ -95,6 +95,7 @@ class Repository:
         ] = {}  # a file outside the root (an artifact's copy) -> the file it copies
         self._by_id: dict[tuple[str, str | None, str | None], list[ObjectEntry]] = {}
         self._by_rel: dict[str, list[ObjectEntry]] = {}
+        self._rel_files: dict[str, str] = {}  # rel_file's answers under the root
         for e in self.entries:
             self._by_id.setdefault((e.kind, e.namespace, e.name), []).append(e)
             self._by_rel.setdefault(e.rel, []).append(e)
@@ -149,13 +150,17 @@ class Repository:
         shown relative to the root, ``/``-separated; unchanged when it lies outside the root."""
         if not file:
             return ""
+        known = self._rel_files.get(file)
+        if known is not None:
+            return known
         path = Path(file)
         if not path.is_absolute():
             path = (Path.cwd() / path).resolve()
         try:
-            return path.relative_to(self.root).as_posix()
+            rel = self._rel_files[file] = path.relative_to(self.root).as_posix()  # thousands of calls a build
+            return rel
         except ValueError:
-            return self.aliases.get(str(path), file)
+            return self.aliases.get(str(path), file)  # not kept: an artifact's copies join ``aliases`` later
 
     def objects(
         self, kind: str | None = None, group: str | None = None, namespace: str | None = None

@@ -173,7 +173,7 @@ class _Composer:
             return deep_copy(self.anchors[event.anchor])
         if isinstance(event, ScalarEvent):
             value = self.scalar(event)
-        elif isinstance(event, SequenceStartEvent | MappingStartEvent):
+        elif isinstance(event, (SequenceStartEvent, MappingStartEvent)):
             self.depth += 1
             if self.depth > MAX_DEPTH:
                 raise LimitError(
@@ -231,7 +231,7 @@ class _Composer:
                 and event.tag in (None, _YAML_TAG + "merge")
             )
             key = self.node(event)
-            if isinstance(key, dict | list):
+            if isinstance(key, (dict, list)):
                 raise self.fail("mapping keys must be scalars", key_mark)
             value = self.node(self.get())
             if is_merge:

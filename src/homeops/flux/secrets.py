@@ -120,7 +120,7 @@ def decrypted_values(encrypted: Any, plain: Any) -> list[str]:
                     stack.append((value, clear[key], is_data or (data_field and key == "data")))
         elif isinstance(enc, list) and isinstance(clear, list):
             stack.extend((e, c, is_data) for e, c in zip(enc, clear, strict=False))
-        elif isinstance(enc, str) and enc.startswith("ENC[") and isinstance(clear, str | int | float):
+        elif isinstance(enc, str) and enc.startswith("ENC[") and isinstance(clear, (str, int, float)):
             text = str(clear)
             out.append(text)
             if is_data:

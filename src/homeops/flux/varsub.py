@@ -177,14 +177,14 @@ def _has_dollar(obj: Any) -> bool:
             for key, value in node.items():
                 if "$" in key or (isinstance(value, str) and "$" in value):
                     return True
-                if isinstance(value, dict | list):
+                if isinstance(value, (dict, list)):
                     stack.append(value)
         else:
             for value in node:
                 if isinstance(value, str):
                     if "$" in value:
                         return True
-                elif isinstance(value, dict | list):
+                elif isinstance(value, (dict, list)):
                     stack.append(value)
     return False
 
@@ -202,12 +202,12 @@ def _scalar_pos_with(obj: Any, needle: str) -> Pos | None:
                     break
             if found:
                 return found
-            stack.extend(reversed([v for v in node.values() if isinstance(v, YMap | YSeq)]))
+            stack.extend(reversed([v for v in node.values() if isinstance(v, (YMap, YSeq))]))
         elif isinstance(node, YSeq):
             for i, value in enumerate(node):
                 if isinstance(value, str) and needle in value:
                     return node.item_pos(i)
-            stack.extend(reversed([v for v in node if isinstance(v, YMap | YSeq)]))
+            stack.extend(reversed([v for v in node if isinstance(v, (YMap, YSeq))]))
     return None
 
 
@@ -263,7 +263,7 @@ class _V2Composer:
             raw = _v2_scalar(event.tag, event.implicit[0], event.value)
             value = (
                 _json_number(raw, self.where)
-                if isinstance(raw, int | float) and not isinstance(raw, bool)
+                if isinstance(raw, (int, float)) and not isinstance(raw, bool)
                 else raw
             )
             if event.anchor is not None:
@@ -274,7 +274,7 @@ class _V2Composer:
             if event.anchor not in self.anchors:
                 raise BuildError(f"YAMLToJSON: found undefined alias {event.anchor!r}", location=self.where)
             value = self.anchors[event.anchor]
-            if isinstance(value, dict | list):
+            if isinstance(value, (dict, list)):
                 self.spend(_count_nodes(value))
                 return deep_copy(value), None
             self.spend(1)
@@ -287,12 +287,12 @@ class _V2Composer:
         self.anchors[name] = value
 
     def key(self, event: Any) -> str:
-        if not isinstance(event, ScalarEvent | AliasEvent):
+        if not isinstance(event, (ScalarEvent, AliasEvent)):
             raise BuildError(
                 "YAMLToJSON: the substituted resource has a non-scalar mapping key", location=self.where
             )
         value, raw = self.leaf(event)
-        if isinstance(value, dict | list):
+        if isinstance(value, (dict, list)):
             raise BuildError(
                 "YAMLToJSON: the substituted resource has a non-scalar mapping key", location=self.where
             )
@@ -309,7 +309,7 @@ class _V2Composer:
         while True:
             event = get()
             top = stack[-1] if stack else None
-            if isinstance(event, MappingEndEvent | SequenceEndEvent):
+            if isinstance(event, (MappingEndEvent, SequenceEndEvent)):
                 assert top is not None
                 stack.pop()
                 items = top[1]
@@ -319,7 +319,7 @@ class _V2Composer:
             elif top is not None and top[0] == "map" and top[3] is None:
                 top[3] = self.key(event)
                 continue
-            elif isinstance(event, MappingStartEvent | SequenceStartEvent):
+            elif isinstance(event, (MappingStartEvent, SequenceStartEvent)):
                 if len(stack) >= MAX_DEPTH:
                     raise BuildError(
                         f"the substituted resource is nested deeper than {MAX_DEPTH} levels",

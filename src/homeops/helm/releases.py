@@ -123,11 +123,11 @@ def _relocate(obj: YMap, pos: Pos | None) -> None:
         if isinstance(node, YMap):
             node.pos = pos
             node.kpos = {k: pos for k in node.kpos} if pos is not None else {}
-            stack.extend(v for v in node.values() if isinstance(v, YMap | YSeq))
+            stack.extend(v for v in node.values() if isinstance(v, (YMap, YSeq)))
         elif isinstance(node, YSeq):
             node.pos = pos
             node.ipos = [pos for _ in node.ipos]
-            stack.extend(v for v in node if isinstance(v, YMap | YSeq))
+            stack.extend(v for v in node if isinstance(v, (YMap, YSeq)))
 
 
 def _crds(cluster: ClusterBuild, tree: str) -> list[YMap]:

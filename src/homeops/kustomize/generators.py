@@ -235,7 +235,7 @@ def _kind_of(value: Any) -> str:
         return "a list"
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return "a number"
     return "null" if value is None else "a string"
 

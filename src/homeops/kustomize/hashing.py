@@ -75,7 +75,7 @@ def _field_value(value: Any) -> Any:
     """How kustomize's hasher reads one field: a scalar's text, ``""`` when missing."""
     if value is None:
         return ""
-    if isinstance(value, dict | list):
+    if isinstance(value, (dict, list)):
         return value
     return go_text(value)
 
@@ -97,7 +97,7 @@ def _encode(value: Any, out: list[str]) -> None:
         out.append("true" if value else "false")
     elif isinstance(value, str):
         out.append(go_json_string(value))
-    elif isinstance(value, int | float):
+    elif isinstance(value, (int, float)):
         out.append(go_json_float(float(value)))
     elif isinstance(value, dict):
         out.append("{")
@@ -108,7 +108,7 @@ def _encode(value: Any, out: list[str]) -> None:
             out.append(":")
             _encode(value[key], out)
         out.append("}")
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, (list, tuple)):
         out.append("[")
         for i, item in enumerate(value):
             if i:

@@ -97,7 +97,7 @@ def rewrite_image(image: str, rule: ImageRule) -> str | None:
 
 
 def _update(current: Any, rule: ImageRule) -> Any:
-    if isinstance(current, dict | list):
+    if isinstance(current, (dict, list)):
         raise NodeKindError("ScalarNode", current)
     new = rewrite_image(go_text(current), rule)
     return current if new is None else new

@@ -92,7 +92,7 @@ def _find(doc: Any, path: str) -> tuple[Any, str] | None:
             nxt = _get(con, _decode(part))
         except JsonPatchError:
             return None
-        if not isinstance(nxt, dict | list):
+        if not isinstance(nxt, (dict, list)):
             return None
         con = nxt
     return con, _decode(split[-1])
@@ -103,7 +103,7 @@ def _strict_equal(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(_strict_equal(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_strict_equal(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict | list) or isinstance(b, dict | list):
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
         return False
     return type(a) is type(b) and a == b
 
@@ -232,4 +232,4 @@ def apply_json6902(doc: YMap, ops: list[Any]) -> YMap:
 
 def is_sequence(value: Any) -> bool:
     """True for a parsed JSON 6902 patch (a list of operations)."""
-    return isinstance(value, list | YSeq)
+    return isinstance(value, (list, YSeq))

@@ -65,7 +65,7 @@ def go_text(value: Any) -> str:
     """
     if isinstance(value, str):
         return value
-    if value is None or isinstance(value, dict | list):
+    if value is None or isinstance(value, (dict, list)):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -242,7 +242,7 @@ def lookup(node: Any, parts: list[str]) -> tuple[Any] | None:
 def _first_element(seq: list[Any], name: str, value: str) -> tuple[Any] | None:
     for elem in seq:
         if not name:
-            if not isinstance(elem, dict | list) and go_text(elem) == value:
+            if not isinstance(elem, (dict, list)) and go_text(elem) == value:
                 return (elem,)
         elif isinstance(elem, dict) and name in elem and go_text(elem[name]) == value:
             return (elem,)

@@ -248,7 +248,7 @@ def _walk_at(holder: Any, key: Any, parts: list[str], setter: Callable[[Any, Any
         for i in range(len(node)):
             _walk_at(node, i, parts, setter)
         return
-    if not isinstance(node, YMap | dict):
+    if not isinstance(node, (YMap, dict)):
         raise _NameRefError(f"at path '{'/'.join(parts)}': expected sequence or mapping node")
     name = parts[0][:-2] if parts[0].endswith("[]") else parts[0]
     if name not in node:

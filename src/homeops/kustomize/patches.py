@@ -102,7 +102,7 @@ def parse_selector(raw: Any, where: Location) -> Selector:
             ) from None
     for key in ("labelSelector", "annotationSelector"):
         v = raw.get(key)
-        if isinstance(v, dict | list):
+        if isinstance(v, (dict, list)):
             raise BuildError(f"target {key} must be a string", location=where)
     sel.label_selector = go_text(raw.get("labelSelector"))
     sel.annotation_selector = go_text(raw.get("annotationSelector"))

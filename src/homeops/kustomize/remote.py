@@ -151,7 +151,7 @@ class _Cache:
             if not isinstance(meta, dict) or meta.get("url") != url:
                 return None
             fetched = meta.get("fetched")
-            if not isinstance(fetched, int | float):
+            if not isinstance(fetched, (int, float)):
                 return None
             if max_age is not None and time.time() - fetched > max_age:
                 return None

@@ -206,7 +206,7 @@ def _target(raw: Any, where: Location) -> Target:
     if not isinstance(rejects, list):
         raise BuildError("target reject must be a list of selectors", location=where)
     paths = raw.get("fieldPaths") or []
-    if not isinstance(paths, list) or any(isinstance(p, dict | list) for p in paths):
+    if not isinstance(paths, list) or any(isinstance(p, (dict, list)) for p in paths):
         raise BuildError("target fieldPaths must be a list of strings", location=where)
     return Target(
         select,
@@ -250,7 +250,7 @@ def _options(raw: dict[str, Any], where: Location) -> FieldOptions | None:
 def _str(value: Any, name: str, where: Location) -> str:
     if value is None:
         return ""
-    if isinstance(value, dict | list):
+    if isinstance(value, (dict, list)):
         raise BuildError(f"{name} must be a string", location=where)
     return go_text(value)
 
@@ -295,13 +295,13 @@ def _is_nil_or_empty(found: tuple[Any] | None) -> bool:
     if found is None:
         return True
     node = found[0]
-    return node is None or (isinstance(node, dict | list) and len(node) == 0)
+    return node is None or (isinstance(node, (dict, list)) and len(node) == 0)
 
 
 def _refine(node: Any, opts: FieldOptions | None) -> Any:
     if opts is None or not opts.delimiter:
         return node
-    if isinstance(node, dict | list):
+    if isinstance(node, (dict, list)):
         raise BuildError("delimiter option can only be used with scalar nodes")
     text = go_text(node)
     parts = text.split(opts.delimiter)
@@ -371,7 +371,7 @@ def _set_slot(slot: Slot, value: Any, opts: FieldOptions | None) -> None:
     current = slot.get()
     new_value = value
     if opts is not None and opts.delimiter:
-        if isinstance(current, dict | list):
+        if isinstance(current, (dict, list)):
             raise BuildError("delimiter option can only be used with scalar nodes")
         parts = ("" if slot.fresh else go_text(current)).split(opts.delimiter)
         text = go_text(value)
@@ -382,8 +382,8 @@ def _set_slot(slot: Slot, value: Any, opts: FieldOptions | None) -> None:
         else:
             parts[opts.index] = text
         joined = opts.delimiter.join(parts)
-        new_value = scalar_with_type(joined, value) if not isinstance(value, dict | list) else joined
-    if isinstance(current, dict | list):
+        new_value = scalar_with_type(joined, value) if not isinstance(value, (dict, list)) else joined
+    if isinstance(current, (dict, list)):
         slot.set(deep_copy(new_value))
         return
     # A scalar target keeps its type: only the text is copied.

@@ -78,7 +78,7 @@ def _from_text(text: str) -> Any:
 
 
 def _nil_or_empty(v: Any) -> bool:
-    return _null(v) or (isinstance(v, dict | list) and not v)
+    return _null(v) or (isinstance(v, (dict, list)) and not v)
 
 
 def _get_schema(dest: Any, origin: Any, schema: Schema | None) -> Schema | None:
@@ -312,7 +312,7 @@ def _field_matches(elem: Any, name: str, value: str) -> bool:
     if elem is None:
         return False
     if name == "":
-        if isinstance(elem, dict | list):
+        if isinstance(elem, (dict, list)):
             raise SmpError(f"wrong node kind: expected ScalarNode but got {node_kind(elem)}")
         return _text(elem) == value
     if not isinstance(elem, dict):

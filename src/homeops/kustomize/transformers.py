@@ -204,7 +204,7 @@ def apply_replicas(resmap: ResMap, value: Any, ctx: KContext) -> None:
 
 def _apply_replica(resmap: ResMap, name: str, count: int, ctx: KContext, where: Any) -> None:
     def setter(current: Any) -> Any:
-        if isinstance(current, dict | list):
+        if isinstance(current, (dict, list)):
             raise NodeKindError("ScalarNode", current)
         return str(count) if isinstance(current, str) else count
 

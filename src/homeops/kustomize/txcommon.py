@@ -71,7 +71,7 @@ def expect_str_map(value: Any, what: str, ctx: KContext) -> dict[str, str]:
 
 
 def _shown(value: Any) -> str:
-    return node_kind(value) if isinstance(value, dict | list) else go_text(value) or "null"
+    return node_kind(value) if isinstance(value, (dict, list)) else go_text(value) or "null"
 
 
 def expect_list(value: Any, what: str, ctx: KContext) -> list[Any]:

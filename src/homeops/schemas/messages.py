@@ -113,6 +113,6 @@ def _describe(kind: Any, value: Any, fallback: str) -> str:
     if isinstance(kind, _KIND.Enum):
         options = ", ".join(_show(o) for o in kind.options if o is not None)
         return f"{_show(value)} is not one of: {options}"
-    if isinstance(kind, _KIND.OneOfNotValid | _KIND.AnyOf):
+    if isinstance(kind, (_KIND.OneOfNotValid, _KIND.AnyOf)):
         return f"{json_type(value)} {_show(value)} matches none of the allowed forms"
     return fallback

@@ -120,7 +120,7 @@ def format_path(path: Sequence[str | int]) -> str:
 def locate(obj: Any, path: Sequence[str | int]) -> Pos | None:
     """Position of the deepest node of ``path`` that exists in ``obj`` (at worst the object's own)."""
     node = obj
-    pos: Pos | None = obj.pos if isinstance(obj, YMap | YSeq) else None
+    pos: Pos | None = obj.pos if isinstance(obj, (YMap, YSeq)) else None
     for part in path:
         if isinstance(node, YMap) and isinstance(part, str) and part in node:
             pos = node.kpos.get(part) or pos

@@ -96,7 +96,7 @@ def _text(meta: dict[str, Any], key: str) -> str:
     value = meta.get(key)
     if value is None:
         return ""
-    if isinstance(value, dict | list):
+    if isinstance(value, (dict, list)):
         raise SopsError(f"sops metadata field {key!r} must be a scalar", location=_where(meta, key))
     return str(value)
 
@@ -221,13 +221,13 @@ def _leaves(value: Any, path: tuple[str, ...]) -> Iterator[tuple[Any, tuple[str,
         for key, item in value.items():
             if key == "sops" and not path:
                 continue
-            if isinstance(item, dict | list):
+            if isinstance(item, (dict, list)):
                 yield from _leaves(item, (*path, str(key)))
             elif item is not None:
                 yield item, (*path, str(key)), value, key
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            if isinstance(item, dict | list):
+            if isinstance(item, (dict, list)):
                 yield from _leaves(item, path)
             elif item is not None:
                 yield item, path, value, i
@@ -418,9 +418,9 @@ def mask_encrypted(obj: YMap) -> YMap:
     stack: list[Any] = [out]
     while stack:
         node = stack.pop()
-        items = node.items() if isinstance(node, YMap | dict) else enumerate(node)
+        items = node.items() if isinstance(node, (YMap, dict)) else enumerate(node)
         for index, value in list(items):
-            if isinstance(value, YMap | YSeq | dict | list):
+            if isinstance(value, (YMap, YSeq, dict, list)):
                 stack.append(value)
             elif isinstance(value, str) and value.startswith("ENC[AES256_GCM,"):
                 node[index] = ENCRYPTED_PLACEHOLDER

@@ -306,7 +306,7 @@ class DecryptedFile:
 
 def _meta_text(meta: Branch, name: str) -> str:
     value = meta.get(name)
-    if isinstance(value, Branch | list):
+    if isinstance(value, (Branch, list)):
         raise SopsError(f"sops metadata field {name!r} must be a scalar")
     return "" if value is None else value.text if isinstance(value, GoTime) else str(value)
 

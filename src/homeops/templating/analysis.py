@@ -48,7 +48,7 @@ def expr_parts(node: nodes.Node) -> list[str | int] | None:
     if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
         key = node.arg.value
         base = expr_parts(node.node)
-        if base is None or not isinstance(key, str | int) or isinstance(key, bool):
+        if base is None or not isinstance(key, (str, int)) or isinstance(key, bool):
             return None
         return [*base, key]
     return None
@@ -129,7 +129,7 @@ class _Walker:
             for arg in [*node.args, *node.kwargs]:
                 self.walk(arg, guarded)
             return
-        if isinstance(node, nodes.If | nodes.CondExpr):
+        if isinstance(node, (nodes.If, nodes.CondExpr)):
             inner = guarded | _guards(node.test)
             self.walk(node.test, guarded)
             for child in node.iter_child_nodes():
@@ -140,7 +140,7 @@ class _Walker:
             self.walk(node.left, guarded)
             self.walk(node.right, guarded | _guards(node.left))
             return
-        if isinstance(node, nodes.Name | nodes.Getattr | nodes.Getitem):
+        if isinstance(node, (nodes.Name, nodes.Getattr, nodes.Getitem)):
             parts = expr_parts(node)
             if parts is not None and not (isinstance(node, nodes.Name) and node.ctx != "load"):
                 self.check(parts, node.lineno, guarded)

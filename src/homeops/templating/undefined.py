@@ -48,7 +48,7 @@ def data_paths(data: Mapping[str, Any]) -> dict[int, str]:
     stack: list[tuple[Any, str, int]] = [(v, str(k), 1) for k, v in data.items()]
     while stack:
         value, path, depth = stack.pop()
-        if not isinstance(value, dict | list) or id(value) in paths or depth > _MAX_DEPTH:
+        if not isinstance(value, (dict, list)) or id(value) in paths or depth > _MAX_DEPTH:
             continue
         paths[id(value)] = path
         if isinstance(value, dict):

@@ -67,10 +67,10 @@ def _referenced(obj: Any, out: set[tuple[str, str]], namespace: str) -> None:
                     name = value.get("name") if isinstance(value, dict) else value
                     if isinstance(name, str) and name:
                         out.add((kind, f"{namespace}/{name}"))
-                if isinstance(value, dict | list):
+                if isinstance(value, (dict, list)):
                     stack.append(value)
         elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, dict | list))
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
 
 
 def _provides(node: KsNode) -> set[tuple[str, str]]:

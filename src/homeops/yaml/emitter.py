@@ -277,7 +277,7 @@ class _Writer:
 
     def document(self, obj: Any) -> str:
         """Print one document, falling back to libyaml for what this writer does not lay out itself."""
-        if isinstance(obj, dict | list) and obj:
+        if isinstance(obj, (dict, list)) and obj:
             self.out = []
             try:
                 if isinstance(obj, dict):

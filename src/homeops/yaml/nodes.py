@@ -108,13 +108,13 @@ def _copy(value: Any, depth: int) -> Any:
     if isinstance(value, YMap):
         m = YMap(pos=value.pos)
         for k, v in value.items():
-            m[k] = _copy(v, depth) if isinstance(v, dict | list) else v
+            m[k] = _copy(v, depth) if isinstance(v, (dict, list)) else v
         m.kpos = dict(value.kpos)
         if value.empty:
             m.empty = set(value.empty)
         return m
     if isinstance(value, YSeq):
-        s = YSeq([_copy(v, depth) if isinstance(v, dict | list) else v for v in value], pos=value.pos)
+        s = YSeq([_copy(v, depth) if isinstance(v, (dict, list)) else v for v in value], pos=value.pos)
         s.ipos = list(value.ipos)
         return s
     if isinstance(value, dict):
@@ -125,7 +125,7 @@ def _copy(value: Any, depth: int) -> Any:
 
 
 def _copy_iterative(value: Any) -> Any:
-    if not isinstance(value, dict | list):
+    if not isinstance(value, (dict, list)):
         return value
     root = _shell(value)
     stack: list[tuple[Any, Any]] = [(value, root)]
@@ -133,14 +133,14 @@ def _copy_iterative(value: Any) -> Any:
         src, dst = stack.pop()
         if isinstance(src, dict):
             for k, v in src.items():
-                if isinstance(v, dict | list):
+                if isinstance(v, (dict, list)):
                     c = dst[k] = _shell(v)
                     stack.append((v, c))
                 else:
                     dst[k] = v
         else:
             for v in src:
-                if isinstance(v, dict | list):
+                if isinstance(v, (dict, list)):
                     c = _shell(v)
                     dst.append(c)
                     stack.append((v, c))
@@ -151,7 +151,7 @@ def _copy_iterative(value: Any) -> Any:
 
 def _convert(value: Any, make_map: Any, make_seq: Any, key: Any) -> Any:
     """Rebuild a tree with other container types (iterative: any depth)."""
-    if not isinstance(value, dict | list):
+    if not isinstance(value, (dict, list)):
         return value
     root = make_map() if isinstance(value, dict) else make_seq()
     stack: list[tuple[Any, Any]] = [(value, root)]
@@ -159,14 +159,14 @@ def _convert(value: Any, make_map: Any, make_seq: Any, key: Any) -> Any:
         src, dst = stack.pop()
         if isinstance(src, dict):
             for k, v in src.items():
-                if isinstance(v, dict | list):
+                if isinstance(v, (dict, list)):
                     c = dst[key(k)] = make_map() if isinstance(v, dict) else make_seq()
                     stack.append((v, c))
                 else:
                     dst[key(k)] = v
         else:
             for v in src:
-                if isinstance(v, dict | list):
+                if isinstance(v, (dict, list)):
                     c = make_map() if isinstance(v, dict) else make_seq()
                     dst.append(c)
                     stack.append((v, c))
