@@ -25,16 +25,20 @@ def variable_uses(obj: Any) -> list[tuple[str, Pos | None, str | None]]:
     stack: list[tuple[Any, Pos | None]] = [(obj, getattr(obj, "pos", None))]
     while stack:
         node, pos = stack.pop()
+        # only containers and strings holding "${" are stacked: the other values record nothing, and the
+        # uses keep their order
         if isinstance(node, YMap):
+            kpos_of, map_pos = node.kpos.get, node.pos
             for key, value in node.items():
-                kpos = node.kpos.get(key, node.pos)
                 if "${" in key:
-                    _record_uses(key, kpos, found)
-                stack.append((value, kpos))
+                    _record_uses(key, kpos_of(key, map_pos), found)
+                if isinstance(value, (YMap, YSeq)) or (isinstance(value, str) and "${" in value):
+                    stack.append((value, kpos_of(key, map_pos)))
         elif isinstance(node, YSeq):
             for i, value in enumerate(node):
-                stack.append((value, node.item_pos(i)))
-        elif isinstance(node, str) and "${" in node:
+                if isinstance(value, (YMap, YSeq)) or (isinstance(value, str) and "${" in value):
+                    stack.append((value, node.item_pos(i)))
+        elif isinstance(node, str):
             _record_uses(node, pos, found)
     return found
 

@@ -29,6 +29,7 @@ from homeops.flux.envsubst import SubstitutionError, substitute
 from homeops.yaml.emitter import dump_document, go_format_float, sort_keys
 from homeops.yaml.loader import MAX_DEPTH, resolve_plain
 from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
+from homeops.yaml.resolver import HINT_CHARS
 from yaml._yaml import CParser
 from yaml.events import (
     AliasEvent,
@@ -56,6 +57,8 @@ _VAR_NAME_TEXT = "^[_[:alpha:]][_[:alpha:][:digit:]]*$"
 _V2_TRUE = frozenset({"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"})
 _V2_FALSE = frozenset({"n", "N", "no", "No", "NO", "off", "Off", "OFF"})
 _PLAIN_TAG = "!homeops-plain"
+_V2_HINTS = HINT_CHARS | frozenset("yYoO")
+"""First characters of every plain scalar go-yaml v2 reads as no string (YAML 1.1 adds yes/on/off)."""
 _MAX_NODES = 1_000_000
 
 
@@ -258,9 +261,16 @@ class _V2Composer:
 
     def leaf(self, event: Any) -> tuple[Any, Any]:
         """(JSON value, go-yaml v2 value) of a scalar or alias event."""
-        if isinstance(event, ScalarEvent):
+        if event.__class__ is ScalarEvent:
             self.spend(1)
-            raw = _v2_scalar(event.tag, event.implicit[0], event.value)
+            text = event.value
+            if (
+                event.tag is None
+                and event.anchor is None
+                and (not event.implicit[0] or (text and text[0] not in _V2_HINTS))
+            ):
+                return text, text  # quoted, or plain text that reads as no other type: most scalars
+            raw = _v2_scalar(event.tag, event.implicit[0], text)
             value = (
                 _json_number(raw, self.where)
                 if isinstance(raw, (int, float)) and not isinstance(raw, bool)
@@ -308,8 +318,9 @@ class _V2Composer:
         stack: list[list[Any]] = []
         while True:
             event = get()
+            cls = event.__class__
             top = stack[-1] if stack else None
-            if isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+            if cls is MappingEndEvent or cls is SequenceEndEvent:
                 assert top is not None
                 stack.pop()
                 items = top[1]
@@ -319,14 +330,14 @@ class _V2Composer:
             elif top is not None and top[0] == "map" and top[3] is None:
                 top[3] = self.key(event)
                 continue
-            elif isinstance(event, (MappingStartEvent, SequenceStartEvent)):
+            elif cls is MappingStartEvent or cls is SequenceStartEvent:
                 if len(stack) >= MAX_DEPTH:
                     raise BuildError(
                         f"the substituted resource is nested deeper than {MAX_DEPTH} levels",
                         location=self.where,
                     )
                 self.spend(1)
-                is_map = isinstance(event, MappingStartEvent)
+                is_map = cls is MappingStartEvent
                 stack.append(["map" if is_map else "seq", {} if is_map else [], event.anchor, None])
                 continue
             else:
