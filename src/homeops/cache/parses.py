@@ -3,8 +3,10 @@
 Loading a repository parses every YAML file it holds (over a thousand in a large home-ops repository);
 most of them do not change between two runs. The parsed documents (with their positions) are kept in one
 pack (see ``homeops.cache.packs``) per repository and working directory in the build cache, ``p<key>``,
-holding ``{(content hash, path under the root): pickled documents}``. A file whose bytes are not in the pack
-is parsed and added. The key of each file is its content, so a changed file is never served
+holding ``{(content hash, path under the root): pickled documents}``, and for each file the index of its
+objects (kind, name, namespace, line: ``homeops.flux.repository.EntryIndex``), so that a warm run knows every
+object of the repository and reads the documents only of the files it uses. A file whose bytes are not in
+the pack is parsed and added. The key of each file is its content, so a changed file is never served
 stale; positions are stored relative to the root, so a checkout of another ref (``diff``'s base) shares
 the pack of its work tree.
 """
@@ -12,6 +14,7 @@ the pack of its work tree.
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
     from homeops.cache.helper import Helper, Send
     from homeops.kustomize.files import FileLoader
 
-_FORMAT = "homeops-parse-4"
+_FORMAT = "homeops-parse-5"
 
 
 class ParseStore:
@@ -65,6 +68,23 @@ class ParseStore:
             self.pack.forget(k)
             return None
         return docs if isinstance(docs, list) else None
+
+    def index(self, key: tuple[str, str]) -> Any:
+        """What ``put_index`` kept for the file of ``key`` (its entries without their objects), else None."""
+        digest, name = self._key(key)
+        blob = self.pack.get((digest, "i" + name))
+        if blob is None:
+            return None
+        try:
+            return pickle.loads(blob)
+        except Exception:  # a damaged blob: indexed again
+            self.pack.forget((digest, "i" + name))
+            return None
+
+    def put_index(self, key: tuple[str, str], index: Any) -> None:
+        """Keep ``index`` (plain tuples) for the file of ``key``."""
+        digest, name = self._key(key)
+        self.pack.put((digest, "i" + name), pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
 
     def put(self, key: tuple[str, str], docs: list[Any]) -> None:
         try:

@@ -20,6 +20,7 @@ from homeops.flux.artifactsrc import EXTERNAL_ARTIFACT, ArtifactSources
 from homeops.flux.clustercache import load_repository, node_cache, start_helper
 from homeops.flux.generator import flux_kustomization_file
 from homeops.flux.kinds import (
+    SOURCE_KINDS,
     FluxKustomization,
     FluxSource,
     HelmRelease,
@@ -91,7 +92,7 @@ class ClusterBuilder:
         self.notes: list[str] = []
         self.sources = SourceSet(remotes=git_remote_urls(repo.root), configured=options.sources)
         for e in repo.entries:
-            if is_source(e.obj):
+            if e.kind in SOURCE_KINDS and is_source(e.obj):  # the kind first: objects load when read
                 self.sources.add_object(FluxSource.from_obj(e.obj))
         self._bases: dict[tuple[str, str, str], str] = {}
         self.artifacts = ArtifactSources(repo.root, self.sources)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from homeops.flux.repository import Repository
+from homeops.flux.repository import ObjectEntry, Repository, entry_index, file_entries, indexed_entries
 from homeops.kustomize.build import Builder
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from homeops.cache.parses import ParseStore
     from homeops.flux.cluster import ClusterBuilder
     from homeops.flux.clustertypes import ClusterOptions, HelmReleaseNode, KsNode
+    from homeops.kustomize.files import FileLoader
 
 HELP_FROM = 8
 """A helper starts once builds miss the cache and this many Kustomizations wait (files: 8 times as many)."""
@@ -44,16 +45,36 @@ def load_repository(
 
             helper = Helper.start(lambda send: parses.fill_from_end(files, builder.loader, send))
 
-    def parse(path: Path, rel: str) -> list[Any]:
-        if helper is not None and parses is not None:
+    loader = builder.loader
+
+    def entries_of(path: Path, rel: str) -> list[ObjectEntry]:
+        if parses is None:
+            return file_entries(loader.parsed(path), path, rel)
+        if helper is not None:
             parses.take(helper)
-        return builder.loader.parsed(path)
+        _, key = loader.parse_key(path)
+        index = parses.index(key)
+        if index is not None:
+            return indexed_entries(index, path, rel, lambda: _untracked(loader, path))
+        found = file_entries(loader.parsed(path), path, rel)
+        parses.put_index(key, entry_index(found))
+        return found
 
     try:
-        return Repository.load(root, parse=parse, on_files=on_files), parses
+        return Repository.load(root, entries_of=entries_of, on_files=on_files), parses
     finally:
         if helper is not None:
             helper.stop()
+
+
+def _untracked(loader: FileLoader, path: Path) -> list[Any]:
+    """The documents of ``path``, not counted among the reads of a build in progress (the repository's
+    files are read at its load, outside every build, whenever their objects are first used)."""
+    reads, loader.reads = loader.reads, None
+    try:
+        return loader.parsed(path)
+    finally:
+        loader.reads = reads
 
 
 def start_helper(cb: ClusterBuilder, cache: NodeCache, walk: Walk, later: list[KsNode]) -> None:

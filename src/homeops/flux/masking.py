@@ -34,7 +34,7 @@ from homeops.flux.envsubst_parser import Func, Node, ParseError, Parser, Text
 from homeops.flux.secrets import MASK, SecretResolver, mask_secrets
 from homeops.flux.strfuncs import apply_function
 from homeops.flux.varsub import variables_from_resource
-from homeops.sops import ENCRYPTED_PLACEHOLDER, is_sops_encrypted
+from homeops.sops import ENCRYPTED_PLACEHOLDER
 from homeops.yaml.nodes import YMap, YSeq, deep_copy
 
 if TYPE_CHECKING:
@@ -125,14 +125,13 @@ def _from_repository(found: SecretValues, repo: Repository, identities: Iterable
     """The plain Secrets of the repository, and every SOPS document decrypted (with a key)."""
     resolver = SecretResolver(repo, list(identities))
     for entry in repo.entries:
-        obj = entry.obj
-        if is_sops_encrypted(obj):
-            plain, ok = resolver.decrypt_if_possible(obj)
+        if entry.sops:
+            plain, ok = resolver.decrypt_if_possible(entry.obj)
             if ok and plain.get("kind") in ("Secret", "ConfigMap"):
                 with contextlib.suppress(HomeopsError):
                     found.add_variables(variables_from_resource(plain))
         elif entry.kind == "Secret":
-            _from_objects(found, [obj])
+            _from_objects(found, [entry.obj])
     found.values |= {v for v in resolver.plaintext if _maskable(v)}
 
 

@@ -26,6 +26,7 @@ from homeops.flux.kinds import (
 )
 from homeops.flux.sourceignore import SourceIgnore, walk_yaml_files
 from homeops.kustomize.resource import split_api_version
+from homeops.sops.document import is_sops_encrypted
 from homeops.yaml.loader import load_file
 from homeops.yaml.nodes import YMap
 
@@ -50,9 +51,31 @@ class LoadProblem:
         return f"{self.location}: {self.message}"
 
 
+class FileDocs:
+    """The parsed documents of one file, read when first asked for (``load``) unless given (``docs``)."""
+
+    __slots__ = ("docs", "load")
+
+    def __init__(self, docs: list[Any] | None, load: Callable[[], list[Any]] | None = None) -> None:
+        self.docs = docs
+        self.load = load
+
+    def get(self, index: int) -> Any:
+        docs = self.docs
+        if docs is None:
+            assert self.load is not None
+            docs = self.docs = self.load()
+        return docs[index]
+
+
+EntryIndex = tuple[tuple[int, str, str, "str | None", "str | None", int, bool], ...]
+"""What a file's entries are, without their objects: (document index, apiVersion, kind, namespace, name,
+line, SOPS-encrypted) per entry, as ``entry_index`` makes it and ``indexed_entries`` reads it."""
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectEntry:
-    """One Kubernetes object found in the repository."""
+    """One Kubernetes object found in the repository (``obj`` is read from its file when first used)."""
 
     api_version: str
     kind: str
@@ -61,7 +84,14 @@ class ObjectEntry:
     file: Path
     rel: str
     line: int
-    obj: YMap = field(repr=False, compare=False)
+    docs: FileDocs = field(repr=False, compare=False)
+    index: int = field(default=0, repr=False, compare=False)  # the document's place in its file
+    sops: bool = field(default=False, compare=False)  # the document carries SOPS metadata
+
+    @property
+    def obj(self) -> YMap:
+        found: YMap = self.docs.get(self.index)
+        return found
 
     @property
     def group(self) -> str:
@@ -109,13 +139,15 @@ class Repository:
         extra_ignore: str | None = None,
         parse: Callable[[Path, str], list[Any]] | None = None,
         on_files: Callable[[list[Path]], None] | None = None,
+        entries_of: Callable[[Path, str], list[ObjectEntry]] | None = None,
     ) -> Repository:
         """Load every YAML file under ``root`` that Flux's artifact would hold.
 
         ``ignore`` replaces the matcher built from the ``.sourceignore`` files; ``extra_ignore`` is a
         GitRepository ``spec.ignore`` to honour as well. ``parse(path, rel)`` replaces the YAML loading, so
         that a build engine's parse cache can be shared (each file is then parsed once per process);
-        ``on_files(files)`` is told the files before they are parsed.
+        ``on_files(files)`` is told the files before they are parsed; ``entries_of(path, rel)`` replaces
+        both parsing and indexing (a cache that knows a file's entries without reading its objects).
         """
         started = time.perf_counter()
         root = root.resolve()
@@ -128,14 +160,14 @@ class Repository:
         for path in files:
             rel = path.relative_to(root).as_posix()
             try:
-                docs = parse(path, rel) if parse is not None else load_file(path, rel)
+                if entries_of is not None:
+                    entries += entries_of(path, rel)
+                else:
+                    docs = parse(path, rel) if parse is not None else load_file(path, rel)
+                    entries += file_entries(docs, path, rel)
             except InputError as exc:
                 problems.append(LoadProblem(exc.location or Location(rel), exc.message))
                 continue
-            for doc in docs:
-                entry = _entry(doc, path, rel)
-                if entry is not None:
-                    entries.append(entry)
         return cls(root, files, entries, problems, time.perf_counter() - started)
 
     def rel(self, path: Path) -> str:
@@ -213,7 +245,34 @@ class Repository:
         ]
 
 
-def _entry(doc: object, path: Path, rel: str) -> ObjectEntry | None:
+def file_entries(docs: list[Any], path: Path, rel: str) -> list[ObjectEntry]:
+    """The entries of one file's parsed documents (those with an apiVersion and a kind)."""
+    shared = FileDocs(docs)
+    out = []
+    for index, doc in enumerate(docs):
+        entry = _entry(doc, path, rel, shared, index)
+        if entry is not None:
+            out.append(entry)
+    return out
+
+
+def entry_index(entries: list[ObjectEntry]) -> EntryIndex:
+    """What ``indexed_entries`` needs to make ``entries`` again (for a cache)."""
+    return tuple((e.index, e.api_version, e.kind, e.namespace, e.name, e.line, e.sops) for e in entries)
+
+
+def indexed_entries(
+    index: EntryIndex, path: Path, rel: str, load: Callable[[], list[Any]]
+) -> list[ObjectEntry]:
+    """The entries ``index`` describes, their objects read by ``load`` when first used."""
+    shared = FileDocs(None, load)
+    return [
+        ObjectEntry(api_version, kind, namespace, name, path, rel, line, shared, i, sops)
+        for i, api_version, kind, namespace, name, line, sops in index
+    ]
+
+
+def _entry(doc: object, path: Path, rel: str, docs: FileDocs, index: int) -> ObjectEntry | None:
     if not isinstance(doc, YMap):
         return None
     api_version = doc.get("apiVersion")
@@ -231,5 +290,7 @@ def _entry(doc: object, path: Path, rel: str) -> ObjectEntry | None:
         file=path,
         rel=rel,
         line=doc.pos.line if doc.pos else 0,
-        obj=doc,
+        docs=docs,
+        index=index,
+        sops=is_sops_encrypted(doc),
     )

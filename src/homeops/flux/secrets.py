@@ -179,7 +179,7 @@ class SecretResolver:
         if obj.pos is None:
             return []
         rel = self.repo.rel_file(obj.pos.file)
-        return [e.obj for e in self.repo.in_file(rel) if is_sops_encrypted(e.obj)]
+        return [e.obj for e in self.repo.in_file(rel) if e.sops]
 
     def lookup_object(
         self, kind: str, namespace: str, name: str, done: Sequence[KsNode], node: KsNode
@@ -238,7 +238,9 @@ class SecretResolver:
         for other in done:
             if other.tree == node.tree:
                 candidates.extend((o, other.ref) for o in other.objects)
-        candidates.extend((e.obj, e.rel) for e in self.repo.entries)
+        candidates.extend(
+            (e.obj, e.rel) for e in self.repo.entries if e.api_version.startswith("external-secrets.io/")
+        )
         for obj, where in candidates:
             produced = external_secret_target(obj, namespace)
             if produced is None or produced[0] != name:
