@@ -37,12 +37,21 @@ def _repo(tmp_path: Path) -> Path:
     return root
 
 
-def _load(root: Path, cache: Path) -> Repository:
-    options = ClusterOptions(repo=root, cache_dir=cache, helpers=False)
-    repo, parses = load_repository(root, options, Builder(root))
+def _options(root: Path, cache: Path) -> ClusterOptions:
+    return ClusterOptions(repo=root, cache_dir=cache, helpers=False)
+
+
+def _load(root: Path, cache: Path, builder: Builder | None = None) -> Repository:
+    repo, parses = load_repository(root, _options(root, cache), builder or Builder(root))
     assert parses is not None
     parses.flush()
     return repo
+
+
+def _cold(tmp_path: Path) -> tuple[Path, Path, Repository]:
+    """The fixture repository, its cache, and its first (cold) load, which fills the cache."""
+    root, cache = _repo(tmp_path), tmp_path / "cache"
+    return root, cache, _load(root, cache)
 
 
 def _summary(e: ObjectEntry) -> tuple[object, ...]:
@@ -54,8 +63,7 @@ def _loaded(repo: Repository) -> set[str]:
 
 
 def test_a_warm_load_knows_every_object_and_reads_none(tmp_path: Path) -> None:
-    root, cache = _repo(tmp_path), tmp_path / "cache"
-    cold = _load(root, cache)
+    root, cache, cold = _cold(tmp_path)
     assert _loaded(cold) == {e.rel for e in cold.entries}  # a cold load parsed them all
     warm = _load(root, cache)
     assert [_summary(e) for e in warm.entries] == [_summary(e) for e in cold.entries]
@@ -66,8 +74,7 @@ def test_a_warm_load_knows_every_object_and_reads_none(tmp_path: Path) -> None:
 
 
 def test_an_object_read_on_use_is_the_cold_one(tmp_path: Path) -> None:
-    root, cache = _repo(tmp_path), tmp_path / "cache"
-    cold = _load(root, cache)
+    root, cache, cold = _cold(tmp_path)
     warm = _load(root, cache)
     for a, b in zip(cold.entries, warm.entries, strict=True):
         assert to_plain(b.obj) == to_plain(a.obj)
@@ -80,12 +87,10 @@ def test_an_object_read_on_use_is_the_cold_one(tmp_path: Path) -> None:
 def test_a_warm_build_reads_only_the_files_it_uses(tmp_path: Path) -> None:
     from homeops.flux.cluster import ClusterBuilder
 
-    root, cache = _repo(tmp_path), tmp_path / "cache"
-    _load(root, cache)
-    options = ClusterOptions(repo=root, cache_dir=cache, helpers=False)
+    root, cache, _ = _cold(tmp_path)
     builder = Builder(root)
-    repo, _ = load_repository(root, options, builder)
-    ClusterBuilder(repo, options, builder).build()
+    repo = _load(root, cache, builder)
+    ClusterBuilder(repo, _options(root, cache), builder).build()
     # the Flux Kustomization is read to find the roots; the Deployment file only by the kustomize build,
     # which reads the file itself
     assert "flux/ks.yaml" in _loaded(repo)
@@ -93,11 +98,9 @@ def test_a_warm_build_reads_only_the_files_it_uses(tmp_path: Path) -> None:
 
 
 def test_a_lazy_read_is_not_a_read_of_the_build_in_progress(tmp_path: Path) -> None:
-    root, cache = _repo(tmp_path), tmp_path / "cache"
-    _load(root, cache)
-    options = ClusterOptions(repo=root, cache_dir=cache, helpers=False)
+    root, cache, _ = _cold(tmp_path)
     builder = Builder(root)
-    repo, _ = load_repository(root, options, builder)
+    repo = _load(root, cache, builder)
     with builder.loader.tracking() as reads:
         before = set(reads)
         assert repo.entries[0].obj is not None
@@ -105,8 +108,7 @@ def test_a_lazy_read_is_not_a_read_of_the_build_in_progress(tmp_path: Path) -> N
 
 
 def test_a_damaged_index_is_made_again(tmp_path: Path) -> None:
-    root, cache = _repo(tmp_path), tmp_path / "cache"
-    cold = _load(root, cache)
+    root, cache, cold = _cold(tmp_path)
     store = Store(cache)
     (key,) = [p.name for p in cache.rglob("p*") if p.is_file()]
     generation, entries = pickle.loads(store.get(key) or b"")

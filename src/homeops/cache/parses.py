@@ -69,22 +69,25 @@ class ParseStore:
             return None
         return docs if isinstance(docs, list) else None
 
+    def _index_key(self, key: tuple[str, str]) -> tuple[str, str]:
+        digest, name = self._key(key)
+        return digest, "i" + name
+
     def index(self, key: tuple[str, str]) -> Any:
         """What ``put_index`` kept for the file of ``key`` (its entries without their objects), else None."""
-        digest, name = self._key(key)
-        blob = self.pack.get((digest, "i" + name))
+        k = self._index_key(key)
+        blob = self.pack.get(k)
         if blob is None:
             return None
         try:
             return pickle.loads(blob)
         except Exception:  # a damaged blob: indexed again
-            self.pack.forget((digest, "i" + name))
+            self.pack.forget(k)
             return None
 
     def put_index(self, key: tuple[str, str], index: Any) -> None:
         """Keep ``index`` (plain tuples) for the file of ``key``."""
-        digest, name = self._key(key)
-        self.pack.put((digest, "i" + name), pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
+        self.pack.put(self._index_key(key), pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
 
     def put(self, key: tuple[str, str], docs: list[Any]) -> None:
         try:

@@ -77,7 +77,7 @@ def _table(kind: str, rows: list[dict[str, Any]]) -> None:
                 str(r["objects"]),
                 str(len(r["unresolved"])),
                 r["error"][:80],
-            )  # fmt: skip
+            )
             for r in rows
         ]
     elif kind == "hr":
@@ -90,7 +90,7 @@ def _table(kind: str, rows: list[dict[str, Any]]) -> None:
                 r["chart"].get("version", ""),
                 r["chart"].get("source", ""),
                 r["kustomization"],
-            )  # fmt: skip
+            )
             for r in rows
         ]
     else:
@@ -291,7 +291,7 @@ def build_all_command(output_dir: Path | None, show_secrets: bool, helm: bool, r
             str(row["objects"]),
             ", ".join(row["unresolved"]),
             row["error"][:100],
-        )  # fmt: skip
+        )
         for row in result.summary["kustomizations"]
         if row["status"] != "ok" or row["unresolved"]
     ]

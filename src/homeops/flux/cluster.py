@@ -20,13 +20,10 @@ from homeops.flux.artifactsrc import EXTERNAL_ARTIFACT, ArtifactSources
 from homeops.flux.clustercache import load_repository, node_cache, start_helper
 from homeops.flux.generator import flux_kustomization_file
 from homeops.flux.kinds import (
-    SOURCE_KINDS,
     FluxKustomization,
-    FluxSource,
     HelmRelease,
     is_flux_kustomization,
     is_helmrelease,
-    is_source,
 )
 from homeops.flux.postbuild import (
     NAME_LABEL,
@@ -91,9 +88,8 @@ class ClusterBuilder:
         self.problems: list[str] = []
         self.notes: list[str] = []
         self.sources = SourceSet(remotes=git_remote_urls(repo.root), configured=options.sources)
-        for e in repo.entries:
-            if e.kind in SOURCE_KINDS and is_source(e.obj):  # the kind first: objects load when read
-                self.sources.add_object(FluxSource.from_obj(e.obj))
+        for source in repo.sources():
+            self.sources.add_object(source)
         self._bases: dict[tuple[str, str, str], str] = {}
         self.artifacts = ArtifactSources(repo.root, self.sources)
         self.cache = node_cache(options, self.builder)  # None: off

@@ -70,11 +70,8 @@ def load_repository(
 def _untracked(loader: FileLoader, path: Path) -> list[Any]:
     """The documents of ``path``, not counted among the reads of a build in progress (the repository's
     files are read at its load, outside every build, whenever their objects are first used)."""
-    reads, loader.reads = loader.reads, None
-    try:
+    with loader.untracked():
         return loader.parsed(path)
-    finally:
-        loader.reads = reads
 
 
 def start_helper(cb: ClusterBuilder, cache: NodeCache, walk: Walk, later: list[KsNode]) -> None:

@@ -137,17 +137,16 @@ class Repository:
         *,
         ignore: SourceIgnore | None = None,
         extra_ignore: str | None = None,
-        parse: Callable[[Path, str], list[Any]] | None = None,
         on_files: Callable[[list[Path]], None] | None = None,
         entries_of: Callable[[Path, str], list[ObjectEntry]] | None = None,
     ) -> Repository:
         """Load every YAML file under ``root`` that Flux's artifact would hold.
 
         ``ignore`` replaces the matcher built from the ``.sourceignore`` files; ``extra_ignore`` is a
-        GitRepository ``spec.ignore`` to honour as well. ``parse(path, rel)`` replaces the YAML loading, so
-        that a build engine's parse cache can be shared (each file is then parsed once per process);
-        ``on_files(files)`` is told the files before they are parsed; ``entries_of(path, rel)`` replaces
-        both parsing and indexing (a cache that knows a file's entries without reading its objects).
+        GitRepository ``spec.ignore`` to honour as well. ``on_files(files)`` is told the files before they
+        are parsed; ``entries_of(path, rel)`` replaces parsing and indexing, so that a build engine's parse
+        cache is shared (each file parsed once per process) and its index gives a file's entries without
+        reading their objects.
         """
         started = time.perf_counter()
         root = root.resolve()
@@ -163,8 +162,7 @@ class Repository:
                 if entries_of is not None:
                     entries += entries_of(path, rel)
                 else:
-                    docs = parse(path, rel) if parse is not None else load_file(path, rel)
-                    entries += file_entries(docs, path, rel)
+                    entries += file_entries(load_file(path, rel), path, rel)
             except InputError as exc:
                 problems.append(LoadProblem(exc.location or Location(rel), exc.message))
                 continue
@@ -223,18 +221,22 @@ class Repository:
         """The objects of one file, by its root-relative path."""
         return list(self._by_rel.get(rel, ()))
 
-    def _flux(self, group: str, kind: str) -> Iterator[ObjectEntry]:
+    def flux_entries(self, group: str, kind: str) -> Iterator[ObjectEntry]:
+        """The entries of Flux kind ``kind`` of ``group`` in a served version, in file order (their objects
+        are not read)."""
         for e in self.entries:
             if e.kind == kind and e.group == group and flux_kind(e.api_version, e.kind):
                 yield e
 
     def flux_kustomizations(self) -> list[FluxKustomization]:
         """Every Flux Kustomization, in file order."""
-        return [FluxKustomization.from_obj(e.obj) for e in self._flux(KUSTOMIZE_GROUP, "Kustomization")]
+        return [
+            FluxKustomization.from_obj(e.obj) for e in self.flux_entries(KUSTOMIZE_GROUP, "Kustomization")
+        ]
 
     def helmreleases(self) -> list[HelmRelease]:
         """Every HelmRelease, in file order."""
-        return [HelmRelease.from_obj(e.obj) for e in self._flux(HELM_GROUP, "HelmRelease")]
+        return [HelmRelease.from_obj(e.obj) for e in self.flux_entries(HELM_GROUP, "HelmRelease")]
 
     def sources(self) -> list[FluxSource]:
         """Every source-controller object (GitRepository, OCIRepository, HelmRepository...), in file order."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homeops.errors import Location, UsageError
-from homeops.flux.kinds import KUSTOMIZE_GROUP, FluxKustomization, is_flux_kustomization
+from homeops.flux.kinds import KUSTOMIZE_GROUP, FluxKustomization
 from homeops.flux.repository import ObjectEntry, Repository
 from homeops.flux.sources import LOCAL_SOURCE_KINDS, SourceSet
 from homeops.kustomize.files import path_problem
@@ -249,11 +249,7 @@ def discover(
     source_root: str | None = None,
 ) -> Discovery:
     """Every candidate, who holds whom, and the roots (restricted to ``selected`` paths when given)."""
-    entries = [
-        _entry_candidate(e)
-        for e in repo.entries
-        if e.kind == "Kustomization" and e.group == KUSTOMIZE_GROUP and is_flux_kustomization(e.obj)
-    ]
+    entries = [_entry_candidate(e) for e in repo.flux_entries(KUSTOMIZE_GROUP, "Kustomization")]
     synthetic = fluxinstance_roots(repo)
     for c in [*synthetic, *entries]:
         c.dirs, c.base = _dirs_of(repo, c, sources, source_root)

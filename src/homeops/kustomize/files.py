@@ -101,6 +101,15 @@ class FileLoader:
                 previous |= current
             self.reads = previous
 
+    @contextmanager
+    def untracked(self) -> Iterator[None]:
+        """Reads inside the ``with`` block count for no ``tracking`` block in progress."""
+        previous, self.reads = self.reads, None
+        try:
+            yield
+        finally:
+            self.reads = previous
+
     def display(self, path: Path) -> str:
         """How a path is shown in messages: relative to the current directory when below it."""
         cached = self._display.get(path)
