@@ -140,3 +140,27 @@ def test_fast_writer_agrees_with_libyaml(seed: int) -> None:
     for _ in range(50):
         doc = {"spec": _random_value(rng, 0), "list": [_random_value(rng, 1) for _ in range(3)]}
         assert dump_document(doc) == dump_document_libyaml(doc)
+
+
+def _edges(ranges: list[tuple[int, int]]) -> list[int]:
+    """Every code point next to a range boundary."""
+    points = {0, 0x10FFFF}
+    for lo, hi in ranges:
+        points.update({lo - 1, lo, lo + 1, hi - 1, hi, hi + 1})
+    return sorted(p for p in points if 0 <= p <= 0x10FFFF)
+
+
+def test_character_classes_written_as_complements_match_their_ranges() -> None:
+    """The emitter's printable class and the key-order class are written as complements (cheaper to compile);
+    they hold exactly the ranges they stand for."""
+    from homeops.yaml import emitter, goscalars
+
+    easy = [(0x20, 0x7E), (0xA0, 0x2027), (0x202A, 0xD7FF), (0xE000, 0xFEFE), (0xFF00, 0xFFFD)]
+    order = [(0x30, 0x39), (0x5B, 0x60), (0x7B, 0x7E), (0x80, 0x10FFFF)]
+    for ranges, holds in (
+        (easy, lambda c: emitter._EASY_TEXT.fullmatch(c) is not None),
+        (order, lambda c: goscalars._ORDER_SENSITIVE.search(c) is not None),
+    ):
+        for point in _edges(ranges):
+            expected = any(lo <= point <= hi for lo, hi in ranges)
+            assert holds(chr(point)) is expected, hex(point)

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-import yaml
 from homeops.cli.common import console, plain_table, print_json, repo_options, repo_options_with_path
 from homeops.errors import HomeopsError
 from homeops.flux.api import (
@@ -57,6 +56,8 @@ def get_command(
     if output == "json":
         print_json(result.to_json())
     elif output == "yaml":
+        import yaml
+
         sys.stdout.write(yaml.safe_dump(result.to_json(), sort_keys=False))
     else:
         _table(kind, result.rows)

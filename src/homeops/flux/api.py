@@ -26,7 +26,6 @@ from homeops.flux.masking import SecretMasker, cluster_masker
 from homeops.flux.repository import git_root
 from homeops.flux.rows import hr_row, ks_row, not_applied_row, source_rows
 from homeops.sops import load_age_identities
-from homeops.yaml.emitter import dump_documents
 from homeops.yaml.nodes import YMap, to_plain
 
 if TYPE_CHECKING:
@@ -191,6 +190,8 @@ class BuildKsResult:
     objects: list[YMap]
 
     def to_yaml(self) -> str:
+        from homeops.yaml.emitter import dump_documents
+
         return dump_documents(self.objects)
 
     def to_json(self) -> dict[str, Any]:
@@ -283,6 +284,8 @@ class BuildHrResult:
     mask: SecretMasker | None = None  # None: --show-secrets
 
     def to_yaml(self) -> str:
+        from homeops.yaml.emitter import dump_documents
+
         values_doc = YMap()
         values_doc["values"] = self.values.values
         text = dump_documents([self.helmrelease])

@@ -11,7 +11,6 @@ from homeops.cache.helper import Helper, Send
 from homeops.errors import UsageError
 from homeops.flux.clustertypes import KsNode
 from homeops.flux.masking import SecretMasker
-from homeops.yaml.emitter import dump_documents
 
 
 def check_output_dir(out: Path, flag: str) -> None:
@@ -86,6 +85,8 @@ def _write_node(out: Path, name: str, node: KsNode, mask: SecretMasker | None) -
         err_file.write_text((mask.text(node.error) if mask else node.error) + "\n", encoding="utf-8")
         ok_file.unlink(missing_ok=True)
     else:
+        from homeops.yaml.emitter import dump_documents  # the emitter loads PyYAML: only when writing
+
         applied = [*node.objects, *node.rendered]  # what its HelmReleases' charts render comes after
         objects = [mask.obj(o) for o in applied] if mask else applied
         ok_file.write_text(dump_documents(objects), encoding="utf-8")

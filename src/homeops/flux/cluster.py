@@ -37,7 +37,7 @@ from homeops.flux.repository import Repository
 from homeops.flux.roots import Discovery, discover, resolve_dirs
 from homeops.flux.secrets import SecretResolver
 from homeops.flux.sources import SourceSet, chart_in_repository, git_remote_urls, normalize_url
-from homeops.flux.varsub import is_substitution_disabled, merge_variables, substitute_object
+from homeops.flux.variables import is_substitution_disabled, merge_variables
 from homeops.kustomize.build import Builder
 from homeops.yaml.nodes import YMap
 
@@ -395,6 +395,8 @@ class ClusterBuilder:
     ) -> list[YMap]:
         """Flux's post-build on the kustomize output: substitution, decryption, common metadata, labels
         (``resolved``: the node's variables, when already looked up)."""
+        from homeops.flux.varsub import substitute_object  # the substitution engine: only when building
+
         ks = node.ks
         variables, unresolved_sources, open_note = resolved or self._variables(node, done)
         node.unresolved.extend(unresolved_sources)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeops.errors import HomeopsError
 from homeops.flux.repository import ObjectEntry, Repository
-from homeops.flux.varsub import variables_from_resource
+from homeops.flux.variables import variables_from_resource
 from homeops.sops import (
     ENCRYPTED_PLACEHOLDER,
     decrypt_document,

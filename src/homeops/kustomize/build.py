@@ -1,75 +1,20 @@
-"""The native kustomize build: accumulate resources, run generators, components and transformers.
-
-The order of steps follows kustomize v5.7.1's KustTarget:
-
-1. resources (files and nested kustomization directories, depth first, in the order listed);
-2. ``configurations:`` merged into the transformer config;
-3. generators (configMapGenerator, secretGenerator);
-4. components, each run against the resources accumulated so far;
-5. transformers: patchesStrategicMerge, patches, namespace, namePrefix/nameSuffix, labels and commonLabels,
-   commonAnnotations, patchesJson6902, replicas, images, replacements.
-
-Then, once, at the top level: content-hash suffixes, name-reference fixing, dropping local-config resources,
-and the output sort.
+"""Builds of kustomization directories, as ``kustomize build`` makes them (see ``homeops.kustomize.engine``
+for the steps, kustomize v5.7.1's KustTarget). The engine is imported on the first build: a run whose builds
+all come from the build cache never loads it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from homeops.errors import BuildError, HomeopsError, Location
-from homeops.kustomize import generators, hashing, namereference, patches, replacements, transformers
-from homeops.kustomize.builtin_config import default_tconfig, load_configurations
-from homeops.kustomize.context import KContext
-from homeops.kustomize.files import FileLoader, is_remote
-from homeops.kustomize.kustomization import (
-    Kustomization,
-    check_fields,
-    find_kustomization_file,
-    load_kustomization,
-)
-from homeops.kustomize.ordering import legacy_sort
-from homeops.kustomize.remote import (
-    GIT_HINT,
-    NetworkLoader,
-    RemoteFetcher,
-    fetch_ref,
-    git_base_error,
-    is_url,
-    looks_like_git_repo,
-    remote_of,
-)
-from homeops.kustomize.resource import ResMap, Resource
-from homeops.kustomize.tconfig import TransformerConfig
-from homeops.yaml.nodes import YMap
+from homeops.errors import BuildError, HomeopsError
+from homeops.kustomize.files import FileLoader
+from homeops.kustomize.remote import NetworkLoader, RemoteFetcher, remote_of
 
-LOCAL_CONFIG_ANNOTATION = "config.kubernetes.io/local-config"
-
-Step = Callable[[ResMap, Any, KContext], None]
-
-# The kustomization fields that transform, in kustomize's order.
-TRANSFORM_STEPS: tuple[tuple[str, Step], ...] = (
-    ("patchesStrategicMerge", patches.apply_patches_strategic_merge),
-    ("patches", patches.apply_patches),
-    ("namespace", transformers.apply_namespace),
-    ("namePrefix|nameSuffix", transformers.apply_prefix_suffix),
-    ("labels", transformers.apply_labels),
-    ("commonLabels", transformers.apply_common_labels),
-    ("commonAnnotations", transformers.apply_common_annotations),
-    ("patchesJson6902", patches.apply_patches_json6902),
-    ("replicas", transformers.apply_replicas),
-    ("images", transformers.apply_images),
-    ("replacements", replacements.apply_replacements),
-)
-
-
-@dataclass
-class _Accumulator:
-    resmap: ResMap = field(default_factory=ResMap)
-    tconfig: TransformerConfig = field(default_factory=default_tconfig)
+if TYPE_CHECKING:
+    from homeops.kustomize.resource import ResMap
+    from homeops.yaml.nodes import YMap
 
 
 class Builder:
@@ -103,213 +48,10 @@ class Builder:
         ``kustomization`` replaces the directory's kustomization file (or stands in for a missing one), as
         Flux's generator does when it rewrites or creates ``kustomization.yaml`` before building.
         """
-        real = kdir.resolve()
-        if not real.is_relative_to(self.root):
-            raise BuildError(
-                f"{kdir} is outside the repository root {self.root}",
-                hint="run it from the repository, or pass --root with the directory holding all it reads",
-            )
-        if not real.is_dir():
-            raise BuildError(f"{self.loader.display(real)} is not a directory")
-        if kustomization is None:
-            top = self._load(real, None)
-        else:
-            existing = find_kustomization_file(real)
-            display = self.loader.display(existing or real / "kustomization.yaml")
-            top = Kustomization(
-                dir=real, file=existing or real / "kustomization.yaml", display=display, data=kustomization
-            )
-            check_fields(top)
-        acc = self._accumulate(top, _Accumulator(), [real])
-        resmap = acc.resmap
-        hashing.add_hash_suffixes(resmap)
-        namereference.fix_name_references(resmap, acc.tconfig)
-        resmap.set_all(r for r in resmap if not _is_local_config(r))
-        for r in resmap:
-            _clean_metadata(r)
-        return ResMap(_sorted(top, resmap))
+        from homeops.kustomize.engine import KustTarget
 
-    # -- accumulation --------------------------------------------------------------------------------
-    def _load(self, kdir: Path, where: Location | None) -> Kustomization:
-        return load_kustomization(self.loader, kdir, where)
-
-    def _accumulate(self, k: Kustomization, acc: _Accumulator, stack: list[Path]) -> _Accumulator:
-        ctx = KContext(
-            loader=self.loader, kdir=k.dir, kfile=k.display, tconfig=acc.tconfig, kustomization=k.data
-        )
-        for ref, loc in [*k.strings("resources"), *k.strings("bases")]:
-            self._accumulate_resource(acc, k, ref, loc, stack)
-        if k.data.get("configurations"):
-            acc.tconfig = load_configurations(acc.tconfig, k.data["configurations"], ctx)
-        ctx.tconfig = acc.tconfig
-        generators.run_generators(acc.resmap, k.data, ctx)
-        for ref, loc in k.strings("components"):
-            self._accumulate_component(acc, ref, loc, stack)
-        ctx.tconfig = acc.tconfig
-        for key, step in TRANSFORM_STEPS:
-            if "|" in key:
-                if any(k.data.get(part) for part in key.split("|")):
-                    step(acc.resmap, k.data, ctx)
-                continue
-            value = k.data.get(key)
-            if value is not None and value != "" and value != [] and value != {}:
-                step(acc.resmap, value, ctx)
-        return acc
-
-    def _resolve_ref(self, base: Path, ref: str, loc: Location, what: str) -> Path:
-        if is_remote(ref):
-            # Git-style bases, and URL components (kustomize clones both with git): never fetched here.
-            raise git_base_error(what, ref, loc)
-        return self.loader.resolve(base, ref, loc)
-
-    def _accumulate_remote(self, acc: _Accumulator, ref: str, loc: Location) -> None:
-        """A URL resource: kustomize GETs it as a file; when that fails, it would clone it as a git repo."""
-        remote = fetch_ref(self.loader, "resource", ref, loc)
-        try:
-            docs = remote.load_yaml(ref, loc)
-        except HomeopsError as exc:
-            if not looks_like_git_repo(ref):
-                raise
-            raise BuildError(
-                f"remote resource {ref!r}: {exc.message}; kustomize would then clone it as a git repository, "
-                "which homeops does not do (not even with --allow-network)",
-                location=loc,
-                hint=GIT_HINT,
-            ) from None
-        for doc in docs:
-            if doc is None:
-                continue
-            if not isinstance(doc, YMap):
-                raise BuildError(
-                    f"{ref}: a resource must be a YAML mapping with kind and metadata", location=loc
-                )
-            for obj in _expand_lists(doc):
-                _append(acc.resmap, _to_resource(obj, ref, loc), loc, ref)
-
-    def _accumulate_resource(
-        self, acc: _Accumulator, k: Kustomization, ref: str, loc: Location, stack: list[Path]
-    ) -> None:
-        if is_remote(ref) and self.skip_remote:
-            self.skipped_remote.append(ref)
-            return
-        if is_remote(ref) and is_url(ref):
-            self._accumulate_remote(acc, ref, loc)
-            return
-        path = self._resolve_ref(k.dir, ref, loc, "resource")
-        if path.is_file():
-            for res in self._resources_from_file(path, loc):
-                _append(acc.resmap, res, loc, ref)
-            return
-        if path.is_dir():
-            if path in stack:
-                chain = " includes ".join(self.loader.display(p) for p in [*stack[stack.index(path) :], path])
-                raise BuildError(f"resource cycle: {chain}", location=loc)
-            sub = self._load(path, loc)
-            if sub.is_component:
-                raise BuildError(
-                    f"{ref!r} is a Component; list it under components:, not resources:", location=loc
-                )
-            sub_acc = self._accumulate(sub, _Accumulator(), [*stack, path])
-            for res in sub_acc.resmap:
-                _append(acc.resmap, res, loc, ref)
-            acc.tconfig = acc.tconfig.merged(sub_acc.tconfig)
-            return
-        raise BuildError(
-            f"resource {ref!r} not found (expected a YAML file or a directory with a kustomization file)",
-            location=loc,
-        )
-
-    def _accumulate_component(self, acc: _Accumulator, ref: str, loc: Location, stack: list[Path]) -> None:
-        path = self._resolve_ref(stack[-1], ref, loc, "component")
-        if not path.is_dir() or find_kustomization_file(path) is None:
-            raise BuildError(
-                f"component {ref!r} not found (expected a directory with a kustomization file)", location=loc
-            )
-        if path in stack:
-            chain = " includes ".join(self.loader.display(p) for p in [*stack[stack.index(path) :], path])
-            raise BuildError(f"component cycle: {chain}", location=loc)
-        comp = self._load(path, loc)
-        if not comp.is_component:
-            raise BuildError(
-                f"{ref!r} is listed under components: but its kind is {comp.kind!r}, not 'Component'",
-                location=loc,
-            )
-        self._accumulate(comp, acc, [*stack, path])
-
-    def _resources_from_file(self, path: Path, loc: Location) -> list[Resource]:
-        out: list[Resource] = []
-        for doc in self.loader.load_yaml(path, loc):
-            if doc is None:
-                continue
-            display = self.loader.display(path)
-            if not isinstance(doc, YMap):
-                raise BuildError(
-                    f"{display}: a resource must be a YAML mapping with kind and metadata", location=loc
-                )
-            for obj in _expand_lists(doc):
-                out.append(_to_resource(obj, display, loc))
-        return out
-
-
-def _expand_lists(doc: YMap) -> list[YMap]:
-    kind = doc.get("kind")
-    items = doc.get("items")
-    if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
-        out: list[YMap] = []
-        for item in items:
-            if isinstance(item, YMap):
-                out.extend(_expand_lists(item))
-        return out
-    return [doc]
-
-
-def _to_resource(obj: YMap, display: str, loc: Location) -> Resource:
-    where = Location(obj.pos.file, obj.pos.line, obj.pos.column) if obj.pos else loc
-    kind = obj.get("kind")
-    if not isinstance(kind, str) or not kind:
-        raise BuildError(f"resource in {display} has no kind", location=where)
-    md = obj.get("metadata")
-    name = md.get("name") if isinstance(md, dict) else None
-    if name is None or name == "":
-        raise BuildError(f"{kind} in {display} has no metadata.name", location=where)
-    return Resource(obj, obj.pos)
-
-
-def _append(resmap: ResMap, res: Resource, loc: Location, ref: str) -> None:
-    try:
-        resmap.append(res)
-    except ValueError as exc:
-        raise BuildError(f"resources from {ref!r}: {exc}", location=loc) from None
-
-
-def _is_local_config(res: Resource) -> bool:
-    value = res.annotations().get(LOCAL_CONFIG_ANNOTATION)
-    return value is not None and str(value).lower() not in ("false",)
-
-
-def _clean_metadata(res: Resource) -> None:
-    md = res.obj.get("metadata")
-    if isinstance(md, dict) and isinstance(md.get("annotations"), dict) and not md["annotations"]:
-        del md["annotations"]
-
-
-def _sorted(top: Kustomization, resmap: ResMap) -> list[Resource]:
-    options = top.data.get("sortOptions")
-    if isinstance(options, dict):
-        order = options.get("order")
-        if order == "fifo":
-            return resmap.resources()
-        legacy = options.get("legacySortOptions")
-        if order == "legacy" and isinstance(legacy, dict):
-            first = [str(x) for x in legacy.get("orderFirst") or []]
-            last = [str(x) for x in legacy.get("orderLast") or []]
-            return legacy_sort(resmap.resources(), first, last)
-        if order not in (None, "legacy"):
-            raise BuildError(
-                f"sortOptions.order must be 'legacy' or 'fifo', got {order!r}",
-                location=top.where("sortOptions"),
-            )
-    return legacy_sort(resmap.resources())
+        target = KustTarget(self.loader, skip_remote=self.skip_remote, skipped=self.skipped_remote)
+        return target.build(kdir, kustomization)
 
 
 def build(kdir: Path, *, root: Path | None = None) -> ResMap:

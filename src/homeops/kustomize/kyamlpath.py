@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from homeops.yaml.loader import resolve_plain
 from homeops.yaml.nodes import YMap, YSeq
+from homeops.yaml.resolver import resolve_plain
 
 __all__ = [
     "Mistyped",

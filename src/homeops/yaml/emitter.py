@@ -30,8 +30,10 @@ _MAX_FAST_INDENT = 128  # the fast writer recurses about once per indentation st
 _BAD_FIRST = frozenset("#,[]{}&*!|>'\"%@`")
 _INDICATOR_FIRST = frozenset("?:-")
 _RISKY_FIRST = _BAD_FIRST | frozenset("?:-. ")
-# Characters libyaml prints as they are (printable, not a line break) with unicode output on.
-_EASY_TEXT = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
+# Characters libyaml prints as they are (printable, not a line break) with unicode output on: U+0020-U+007E,
+# U+00A0-U+2027, U+202A-U+D7FF, U+E000-U+FEFE, U+FF00-U+FFFD, written as the complement (compiled in a tenth
+# of the time the ranges take, at every start).
+_EASY_TEXT = re.compile("[^\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe-\U0010ffff]*")
 # Characters encoding/json writes raw that go-yaml v2's reader then refuses.
 _JSON_RAW_CONTROL = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _PLAIN, _SINGLE, _DOUBLE, _LITERAL, _HARD, _ALL_ESCAPED, _HAS_NEL = range(7)

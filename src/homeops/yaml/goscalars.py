@@ -177,8 +177,9 @@ _KEY_ORDER = cmp_to_key(_key_cmp)
 
 
 # Key characters where go-yaml v2's order can differ from code-point order (digits are compared by value,
-# letters come after every other character).
-_ORDER_SENSITIVE = re.compile("[0-9\\[\\\\\\]^_`{|}~\x80-\U0010ffff]")
+# letters come after every other character): digits, ``[\\]^_`{|}~`` and everything past ASCII, written as the
+# complement (a class spanning U+0080-U+10FFFF costs ~5 ms to compile at import; its complement 0.1 ms).
+_ORDER_SENSITIVE = re.compile("[^\x00-/:-Za-z\x7f]")
 
 
 def sort_keys(keys: Iterable[str]) -> list[str]:
