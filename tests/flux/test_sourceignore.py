@@ -212,3 +212,48 @@ def test_walk_with_inclusions_visits_ignored_directories(tmp_path: Path) -> None
     write(tmp_path, {"gen/a.yaml": "", "gen/b.yaml": "", ".sourceignore": "gen/\n!gen/a.yaml\n"})
     got = [p.relative_to(tmp_path).as_posix() for p in walk_yaml_files(tmp_path)]
     assert got == ["gen/a.yaml"]
+
+
+ANY_DEPTH_TREE = {
+    "a/.sops.yaml": "",
+    "a/b/.sops.yaml": "",
+    "a/keep.yaml": "",
+    "x.sops.yaml/inner.yaml": "",  # a directory whose name a pattern matches: pruned with all it holds
+    "deep/tmp/one.yaml": "",
+    "deep/tmp": None,
+    "tmp.yaml": "",
+    "c/secret-db.yaml": "",
+    "c/d/secret-app.yml": "",
+    "c/d/public.yaml": "",
+    "sub/gen/z.yaml": "",
+    "sub/keep.yaml": "",
+}
+
+
+@pytest.mark.parametrize(
+    "ignores",
+    [
+        {".sourceignore": "**/.sops.yaml\n**/x.sops.yaml\n"},
+        {".sourceignore": "**/tmp/\n**/secret-*.y*ml\n"},
+        {".sourceignore": "**/tmp\n**/[sg][ee][cn]*\n"},
+        {"sub/.sourceignore": "**/gen/\n", "c/.sourceignore": "**/secret-app.yml\n"},  # scoped to a subtree
+    ],
+)
+def test_a_pruned_walk_reads_any_depth_patterns_as_the_matcher_does(
+    tmp_path: Path, ignores: dict[str, str]
+) -> None:
+    # ``**/NAME`` patterns take the name-only fast path of a walk without inclusions; every file kept or
+    # left out must be what matching each path (and each of its directories) on its own decides
+    tree = {k: v for k, v in ANY_DEPTH_TREE.items() if v is not None}
+    write(tmp_path, {**tree, **ignores})
+    matcher = SourceIgnore.from_repo(tmp_path)
+    assert not matcher.has_inclusions
+    expected = []
+    for rel in sorted({*tree, *ignores}, key=lambda r: r.split("/")):
+        parts = rel.split("/")
+        dirs_out = any(matcher.match_parts(parts[:i], True) for i in range(1, len(parts)))
+        if not dirs_out and not matcher.match_parts(parts, False):
+            expected.append(rel)
+    got = [p.relative_to(tmp_path).as_posix() for p in walk_files(tmp_path, matcher)]
+    assert got == expected
+    assert not set(tree) <= set(expected)  # the patterns do leave files out

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from homeops.errors import BuildError, HomeopsError, InputError
 from homeops.kustomize.build import Builder
+from homeops.kustomize.files import FileLoader
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"
 
@@ -188,3 +190,15 @@ def test_oversized_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     with pytest.raises(InputError) as info:
         Builder(root, loader=FileLoader(root, max_bytes=1000)).build(root / "app")
     assert "is too large" in info.value.message and "app/big.yaml" in info.value.message
+
+
+@pytest.mark.parametrize("cwd", ["/", "/work", "/work/main"])
+@pytest.mark.parametrize(
+    "path", ["/work/main/src/x.yaml", "/work/main", "/work/mainx/a", "/tmp/a.yaml", "/", "/work/main/../x"]
+)
+def test_a_file_is_shown_as_relpath_shows_it(cwd: str, path: str) -> None:
+    # the display's lexical fast path gives what os.path.relpath gives below the current directory
+    loader = FileLoader(Path("/tmp"), cwd=Path(cwd))
+    p = Path(path)
+    expected = os.path.relpath(p, cwd) if p.is_relative_to(cwd) else str(p)
+    assert loader.display(p) == expected

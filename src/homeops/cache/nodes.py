@@ -229,8 +229,7 @@ class NodeCache:
         found = self._files.get(path)
         if found is None:
             try:
-                data = self.loader.read_bytes(Path(path))
-                found = hashlib.blake2b(data, digest_size=16).digest()
+                found = bytes.fromhex(self.loader.digest(Path(path)))
             except HomeopsError:
                 found = _ABSENT
             self._files[path] = found

@@ -24,7 +24,7 @@ from homeops.flux.kinds import (
     HelmRelease,
     flux_kind,
 )
-from homeops.flux.sourceignore import SourceIgnore, walk_yaml_files
+from homeops.flux.sourceignore import SourceIgnore, walk_yaml_rel
 from homeops.kustomize.resource import split_api_version
 from homeops.sops.document import is_sops_encrypted
 from homeops.yaml.loader import load_file
@@ -151,13 +151,13 @@ class Repository:
         started = time.perf_counter()
         root = root.resolve()
         matcher = ignore if ignore is not None else SourceIgnore.from_repo(root, extra_ignore)
-        files = walk_yaml_files(root, matcher)
+        found = walk_yaml_rel(root, matcher)
+        files = [path for _, path in found]
         if on_files is not None:
             on_files(files)
         entries: list[ObjectEntry] = []
         problems: list[LoadProblem] = []
-        for path in files:
-            rel = path.relative_to(root).as_posix()
+        for rel, path in found:
             try:
                 if entries_of is not None:
                     entries += entries_of(path, rel)

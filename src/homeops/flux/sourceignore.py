@@ -265,8 +265,8 @@ class SourceIgnore:
         self.user_patterns: tuple[IgnorePattern, ...] = tuple(user_patterns)
         base = vcs_patterns() if self.user_patterns else vcs_patterns() + default_patterns()
         self.patterns: tuple[IgnorePattern, ...] = (*base, *self.user_patterns)
-        self._globs = tuple(p for p in self.patterns if p.is_glob)
-        self._simple = _group_simple(p for p in self.patterns if not p.is_glob)
+        self._globs = tuple(p for p in self.patterns if p.is_glob and not _any_depth_name(p))
+        self._simple = _group_simple(p for p in self.patterns if not p.is_glob or _any_depth_name(p))
 
     @classmethod
     def from_repo(cls, root: Path, extra: str | None = None) -> SourceIgnore:
@@ -293,7 +293,9 @@ class SourceIgnore:
         """``match_parts`` for a walk that skips ignored directories when no pattern re-includes.
 
         Then no ancestor directory matched any pattern, so a name-only pattern can only match the last
-        segment, and any matching pattern excludes.
+        segment, and any matching pattern excludes. ``**/NAME`` matches a path when any of its segments
+        matches NAME; an ancestor's segment would have pruned that ancestor, so in such a walk it is a
+        name-only pattern too.
         """
         name = parts[-1]
         for domain, (any_rx, file_rx) in self._simple.items():
@@ -313,8 +315,13 @@ class SourceIgnore:
         return self.match_parts(parts, is_dir)
 
 
+def _any_depth_name(p: IgnorePattern) -> bool:
+    """``**/NAME`` (NAME one segment, with no ``**``): in a pruned walk, a pattern on the last segment."""
+    return len(p.parts) == 2 and p.parts[0] == "**" and p.parts[1] != "" and "**" not in p.parts[1]
+
+
 def _alternation(patterns: Sequence[IgnorePattern]) -> re.Pattern[str] | None:
-    parts = [rx.pattern for p in patterns if (rx := _segment_regex(p.parts[0])) is not None]
+    parts = [rx.pattern for p in patterns if (rx := _segment_regex(p.parts[-1])) is not None]
     return re.compile("|".join(f"(?:{x})" for x in parts), re.DOTALL) if parts else None
 
 
@@ -335,6 +342,11 @@ def walk_files(root: Path, ignore: SourceIgnore | None = None) -> list[Path]:
 
     Symbolic links are never followed nor returned, as source-controller's archiver skips them.
     """
+    return [root.joinpath(*parts) for parts in _walk(root, ignore)]
+
+
+def _walk(root: Path, ignore: SourceIgnore | None) -> list[tuple[str, ...]]:
+    """The path segments (from ``root``) of every file ``walk_files`` returns, in its order."""
     matcher = ignore if ignore is not None else SourceIgnore.from_repo(root)
     prune = not matcher.has_inclusions
     keep_git = any(p.inclusion and ".git" in p.text for p in matcher.patterns)
@@ -361,9 +373,18 @@ def walk_files(root: Path, ignore: SourceIgnore | None = None) -> list[Path]:
 
     visit(str(root), ())
     found.sort()
-    return [root.joinpath(*parts) for parts in found]
+    return found
 
 
 def walk_yaml_files(root: Path, ignore: SourceIgnore | None = None) -> list[Path]:
     """The ``*.yaml``/``*.yml`` files of the artifact of ``root``, sorted by path segments."""
-    return [p for p in walk_files(root, ignore) if p.name.endswith(_YAML_SUFFIXES)]
+    return [path for _, path in walk_yaml_rel(root, ignore)]
+
+
+def walk_yaml_rel(root: Path, ignore: SourceIgnore | None = None) -> list[tuple[str, Path]]:
+    """``walk_yaml_files`` with each file's path relative to ``root`` (``/``-separated) beside it."""
+    return [
+        ("/".join(parts), root.joinpath(*parts))
+        for parts in _walk(root, ignore)
+        if parts[-1].endswith(_YAML_SUFFIXES)
+    ]

@@ -84,6 +84,7 @@ class FileLoader:
         self.cwd = (cwd or Path.cwd()).resolve()
         self._parsed: dict[tuple[str, str], list[Any]] = {}
         self._bytes: dict[Path, bytes] = {}
+        self._digests: dict[Path, str] = {}  # content hashes of the files in ``_bytes``
         self._resolved: dict[tuple[Path, str], Path] = {}
         self._display: dict[Path, str] = {}
         self.reads: set[Path] | None = None  # when a set, every path read is added to it (see ``tracking``)
@@ -118,6 +119,12 @@ class FileLoader:
         return cached
 
     def _display_uncached(self, path: Path) -> str:
+        text, cwd = str(path), str(self.cwd)
+        if path.is_absolute() and "/.." not in text and "/./" not in text:  # normal: a lexical test will do
+            if text == cwd:
+                return "."
+            below = cwd if cwd.endswith(os.sep) else cwd + os.sep
+            return text[len(below) :] if text.startswith(below) else text  # what relpath gives, or as is
         try:
             return os.path.relpath(path, self.cwd) if path.is_relative_to(self.cwd) else str(path)
         except ValueError:  # pragma: no cover - different drives
@@ -150,24 +157,29 @@ class FileLoader:
         cached = self._bytes.get(path)
         if cached is not None:
             return cached
-        loc = where or Location(self.display(path))
         try:
-            st = path.stat()
+            with open(path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                if size > self.max_bytes:
+                    raise InputError(
+                        f"{self.display(path)} is too large ({size} bytes; the limit is {self.max_bytes})",
+                        location=where or Location(self.display(path)),
+                    )
+                data = fh.read()
         except FileNotFoundError:
             raise BuildError(f"file not found: {self.display(path)}", location=where) from None
         except OSError as exc:
             raise BuildError(f"cannot read {self.display(path)}: {exc.strerror}", location=where) from None
-        if st.st_size > self.max_bytes:
-            raise InputError(
-                f"{self.display(path)} is too large ({st.st_size} bytes; the limit is {self.max_bytes})",
-                location=loc,
-            )
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise BuildError(f"cannot read {self.display(path)}: {exc.strerror}", location=where) from None
         self._bytes[path] = data
         return data
+
+    def digest(self, path: Path, where: Location | None = None) -> str:
+        """The content hash of ``path`` (hex, 128-bit BLAKE2b), computed once per file and run; a read."""
+        data = self.read_bytes(path, where)
+        found = self._digests.get(path)
+        if found is None:
+            found = self._digests[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
+        return found
 
     def load_yaml(self, path: Path, where: Location | None = None) -> list[Any]:
         """Parsed documents of ``path`` (a fresh copy each call, so callers may mutate them)."""
@@ -175,8 +187,7 @@ class FileLoader:
 
     def parse_key(self, path: Path, where: Location | None = None) -> tuple[bytes, tuple[str, str]]:
         """The bytes of ``path`` and the key its parse is kept under: (content hash, name shown)."""
-        data = self.read_bytes(path, where)
-        return data, (hashlib.blake2b(data, digest_size=16).hexdigest(), self.display(path))
+        return self.read_bytes(path, where), (self.digest(path, where), self.display(path))
 
     def parsed(self, path: Path, where: Location | None = None) -> list[Any]:
         """Parsed documents of ``path``, shared: callers must not mutate them (see ``load_yaml``)."""
