@@ -114,3 +114,13 @@ def test_every_diff_rule_is_documented() -> None:
     for rule in rules:
         assert rule.section("Why") and rule.section("Bad") and rule.section("Good")
         assert find_rule(rule.name) is rule
+
+
+def test_rules_of_a_kind_are_those_of_the_registry() -> None:
+    # rules_of_kind imports one package only: every rule of a kind must live in the package of that kind
+    from homeops.rules.registry import all_rules
+
+    for kind in ("validate", "diff"):
+        assert rules_of_kind(kind) == tuple(r for r in all_rules() if r.kind == kind)
+        assert rules_of_kind(kind)
+    assert rules_of_kind("nothing") == ()

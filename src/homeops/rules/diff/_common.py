@@ -18,10 +18,19 @@ def spec(obj: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _named_data(cluster: ClusterBuild, kind: str, namespace: str, name: str) -> dict[str, str] | None:
-    """The data of ConfigMap/Secret ``namespace/name`` as built (else as the repository holds it), or the
-    keys an ExternalSecret will write into a Secret of that name (values unknown: empty strings)."""
-    candidates = [*cluster.all_objects(), *(e.obj for e in cluster.repo.entries)]
+_SOURCE_KINDS = ("ConfigMap", "Secret", "ExternalSecret", "ClusterExternalSecret")
+
+
+def _sources(cluster: ClusterBuild) -> list[Any]:
+    """The objects a ``substituteFrom`` reference may name, as built, then as the repository holds them
+    (a repository file's objects are read only when one is of such a kind)."""
+    built = [o for o in cluster.all_objects() if o.get("kind") in _SOURCE_KINDS]
+    return built + [e.obj for e in cluster.repo.entries if e.kind in _SOURCE_KINDS]
+
+
+def _named_data(candidates: list[Any], kind: str, namespace: str, name: str) -> dict[str, str] | None:
+    """The data of ConfigMap/Secret ``namespace/name`` among ``candidates`` (see ``_sources``; the first
+    wins), or the keys an ExternalSecret will write into a Secret of that name (values unknown: empty)."""
     for obj in candidates:
         if (kind == "ConfigMap" and is_config_map(obj)) or (kind == "Secret" and is_secret(obj)):
             md = obj.get("metadata")
@@ -42,12 +51,15 @@ def defined_variables(cluster: ClusterBuild) -> dict[str, tuple[KsNode, str]]:
     ``substituteFrom`` sources): name -> (the first Kustomization defining it, its value)."""
     out: dict[str, tuple[KsNode, str]] = {}
     cache: dict[tuple[str, str, str], dict[str, str] | None] = {}
+    candidates: list[Any] | None = None
     for node in cluster.nodes:
         ks = node.ks
         for ref in ks.substitute_from:
             key = (ref.kind, ks.namespace, ref.name)
             if key not in cache:
-                cache[key] = _named_data(cluster, *key)
+                if candidates is None:
+                    candidates = _sources(cluster)
+                cache[key] = _named_data(candidates, *key)
             for var, value in (cache[key] or {}).items():
                 out.setdefault(var, (node, value))
         for var, value in ks.substitute.items():
