@@ -1,6 +1,7 @@
 """The on-disk store: checksummed entries written by atomic rename, bounded in size with LRU pruning.
 
-An entry is ``MAGIC + blake2b-256(payload) + payload`` in ``<dir>/<key[:2]>/<key>``. It is written to a
+An entry is ``MAGIC + CRC-32(payload) + payload`` in ``<dir>/<key[:2]>/<key>`` (the checksum detects a
+truncated or damaged file; what an entry holds is already addressed by content in its key). It is written to a
 temporary file in the same directory and renamed into place, so a reader sees either nothing or a
 complete entry, and two runs writing the same key at once both leave a complete one. An entry whose
 checksum does not match (a truncated or corrupted file) is treated as absent and removed. Every hit
@@ -10,15 +11,15 @@ touches the entry's modification time; ``prune`` removes the least recently used
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-MAGIC = b"HOC1"
-_DIGEST = 32
+MAGIC = b"HOC2"
+_DIGEST = 4
 DEFAULT_MAX_SIZE = 512 * 1024 * 1024
 """Default bound of the build cache (512 MiB), pruned least recently used first."""
 
@@ -34,7 +35,9 @@ def default_cache_dir() -> Path:
 
 
 def digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=_DIGEST).digest()
+    """The checksum of an entry's payload: CRC-32 (a run reads and checks megabytes of packs; CRC-32 checks
+    4 MB in under 1 ms, BLAKE2b in 5)."""
+    return zlib.crc32(data).to_bytes(_DIGEST, "big")
 
 
 @dataclass(frozen=True, slots=True)
