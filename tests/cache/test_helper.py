@@ -238,3 +238,30 @@ def test_build_all_output_is_the_same_with_a_writer_helper(
     assert started
     assert len(_files(alone)) == 82  # 81 Kustomizations and summary.json
     assert _files(shared) == _files(alone)
+
+
+@needs_helper
+def test_a_few_changed_apps_among_cached_builds_fork_no_helper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a helper pays when most builds are to be made: a cold run forks one, a run that rebuilds two apps
+    # among 80 cached ones (two files to parse, two builds to make) forks none
+    repo = _tree(tmp_path / "repo", 80, chained=False)
+    started: list[str] = []
+    start = Helper.start
+
+    def recording_start(cls: type[Helper], work: Callable[[Send], None]) -> Helper | None:
+        started.append(getattr(work, "__qualname__", ""))
+        return start(work)
+
+    monkeypatch.setattr(Helper, "start", classmethod(recording_start))
+    cold = _outputs(repo, tmp_path / "cache", helpers=True)
+    assert len(started) == 2, started  # the parse helper and the build helper
+    started.clear()
+    for i in (20, 60):
+        app = repo / f"kubernetes/apps/app-{i}/cm.yaml"
+        app.write_text(app.read_text().replace(f"v{i}", "changed"))
+    warm = _outputs(repo, tmp_path / "cache", helpers=True)
+    assert started == []
+    assert warm != cold and set(warm) == set(cold)
+    assert warm == _outputs(repo, None, helpers=False)  # and the result is the one a run without cache gives

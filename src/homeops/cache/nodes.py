@@ -196,6 +196,7 @@ class NodeCache:
         self._dirs: dict[str, bytes] = {}
         self.hits = 0
         self.misses = 0
+        self.streak = 0  # lookups missed in a row (a helper pays only when most builds are to be made)
         self.last_key = ""  # the entry key of the last lookup hit or save: equal keys, equal builds
         self.feed: Helper | None = None  # a helper process filling this cache (see homeops.cache.helper)
         self.sink: Send | None = None  # in a helper process: where each saved entry goes
@@ -290,8 +291,10 @@ class NodeCache:
                 result = None
         if result is None:
             self.misses += 1
+            self.streak += 1
         else:
             self.hits += 1
+            self.streak = 0
         return result
 
     def save(self, prekey: str, kdir: Path, reads: Iterable[Path], result: NodeResult) -> None:

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 HELP_FROM = 8
 """A helper starts once builds miss the cache and this many Kustomizations wait (files: 8 times as many)."""
 
+MISSES_IN_A_ROW = 3
+"""...and once this many lookups in a row missed (parses: HELP_FROM in a row). A run that rebuilds one app
+among hundreds of hits (a few scattered misses) forks nothing: a helper would only find hits, and its fork,
+its polling and its stop cost more than the builds it could take over."""
+
 Walk = tuple[
     "list[KsNode]", "dict[tuple[str, str, str], KsNode]", "list[KsNode]", "list[HelmReleaseNode]"
 ]  # a walk in progress: its queue, what it has seen, the nodes built, the HelmReleases found
@@ -37,17 +42,27 @@ def load_repository(
     of the list when many files are to be read."""
     parses = _parse_store(options, builder)
     helper: Helper | None = None
+    files: list[Path] = []
+    streak = done = 0  # files missing from the parse cache in a row; files loaded
 
-    def on_files(files: list[Path]) -> None:
+    def on_files(listed: list[Path]) -> None:
+        files.extend(listed)
+
+    def start_parse_helper() -> None:
+        """Fork a helper parsing from the end of the list, once parses miss in a row and many files are
+        left (a cold cache; one changed file among hits forks nothing)."""
         nonlocal helper
-        if parses is not None and options.helpers and len(files) >= 8 * HELP_FROM:
-            from homeops.cache.helper import Helper
+        if parses is None or not options.helpers or len(files) - done < 8 * HELP_FROM:
+            return
+        from homeops.cache.helper import Helper
 
-            helper = Helper.start(lambda send: parses.fill_from_end(files, builder.loader, send))
+        helper = Helper.start(lambda send: parses.fill_from_end(files, builder.loader, send))
 
     loader = builder.loader
 
     def entries_of(path: Path, rel: str) -> list[ObjectEntry]:
+        nonlocal streak, done
+        done += 1
         if parses is None:
             return file_entries(loader.parsed(path), path, rel)
         if helper is not None:
@@ -55,7 +70,11 @@ def load_repository(
         _, key = loader.parse_key(path)
         index = parses.index(key)
         if index is not None:
+            streak = 0
             return indexed_entries(index, path, rel, lambda: _untracked(loader, path))
+        streak += 1
+        if streak == HELP_FROM and helper is None:
+            start_parse_helper()
         found = file_entries(loader.parsed(path), path, rel)
         parses.put_index(key, entry_index(found))
         return found
@@ -78,7 +97,7 @@ def start_helper(cb: ClusterBuilder, cache: NodeCache, walk: Walk, later: list[K
     """Fork a helper (``cache.feed``) when builds miss the cache and enough wait: it builds the roots still
     to come, last first, then the rest of ``walk``'s queue from its end, sending each build to ``cache``."""
     queue, seen, nodes, hrs = walk
-    if not cb.options.helpers or cache.misses < 2 or len(queue) + len(later) < HELP_FROM:
+    if not cb.options.helpers or cache.streak < MISSES_IN_A_ROW or len(queue) + len(later) < HELP_FROM:
         return
     from homeops.cache.helper import Helper
 
