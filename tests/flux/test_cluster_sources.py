@@ -87,3 +87,27 @@ def test_paths_relative_to_a_subfolder_source(tmp_path: Path) -> None:
     (node,) = cluster.nodes
     assert node.status == "ok", node.error
     assert [o["metadata"]["name"] for o in node.objects] == ["a"]
+
+
+def test_a_path_through_a_symbolic_link_builds_its_target_and_one_leaving_fails(tmp_path: Path) -> None:
+    # Flux's path is resolved as the filesystem resolves it: a link inside the repository builds the
+    # directory it points to; a link to a directory outside the repository is refused
+    repo = checkout("sources", tmp_path)
+    apps = repo / "kubernetes" / "apps"
+    (apps / "linked").symlink_to(apps / "missing", target_is_directory=True)
+    (apps / "missing" / "app").mkdir()
+    (apps / "missing" / "app" / "kustomization.yaml").write_text("resources: []\n")
+    ks = apps / "missing" / "ks.yaml"
+    ks.write_text(ks.read_text().replace("./kubernetes/apps/missing/app", "./kubernetes/apps/linked/app"))
+    built = node(build(repo), "missing")
+    assert (built.status, built.kdir) == ("ok", (apps / "missing" / "app").resolve())
+    outside = tmp_path / "outside"
+    (outside / "app").mkdir(parents=True)
+    (outside / "app" / "kustomization.yaml").write_text("resources: []\n")
+    (apps / "linked").unlink()
+    (apps / "linked").symlink_to(outside, target_is_directory=True)
+    refused = node(build(repo), "missing")
+    assert (refused.status, refused.error) == (
+        "failed",
+        "path './kubernetes/apps/linked/app' leaves the repository",
+    )

@@ -194,6 +194,7 @@ class NodeCache:
         self._tree = TreeLoader(self.prefix)
         self._files: dict[str, bytes] = {}
         self._dirs: dict[str, bytes] = {}
+        self._by_rel: dict[tuple[str, str], bytes] = {}
         self.hits = 0
         self.misses = 0
         self.streak = 0  # lookups missed in a row (a helper pays only when most builds are to be made)
@@ -261,10 +262,17 @@ class NodeCache:
     def _key(self, prekey: str, files: list[str], dirs: list[str]) -> str:
         """``files`` and ``dirs`` are relative to the root (or absolute when outside it)."""
         parts = [prekey.encode()]
+        by_rel = self._by_rel  # a name's digest, once per run (manifests share most of their files)
         for f in files:
-            parts += [f.encode(), self._file_digest(self._abs(f))]
+            digest = by_rel.get(("f", f))
+            if digest is None:
+                digest = by_rel[("f", f)] = self._file_digest(self._abs(f))
+            parts += [f.encode(), digest]
         for d in dirs:
-            parts += [d.encode(), self._dir_digest(self._abs(d))]
+            digest = by_rel.get(("d", d))
+            if digest is None:
+                digest = by_rel[("d", d)] = self._dir_digest(self._abs(d))
+            parts += [d.encode(), digest]
         return _h(*parts)
 
     # -- lookup and store ---------------------------------------------------------------------------------
