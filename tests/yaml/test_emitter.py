@@ -155,12 +155,15 @@ def test_character_classes_written_as_complements_match_their_ranges() -> None:
     they hold exactly the ranges they stand for."""
     from homeops.yaml import emitter, goscalars
 
+    def easy_text(c: str) -> bool:
+        return emitter._EASY_TEXT.fullmatch(c) is not None
+
+    def order_sensitive(c: str) -> bool:
+        return goscalars._ORDER_SENSITIVE.search(c) is not None
+
     easy = [(0x20, 0x7E), (0xA0, 0x2027), (0x202A, 0xD7FF), (0xE000, 0xFEFE), (0xFF00, 0xFFFD)]
     order = [(0x30, 0x39), (0x5B, 0x60), (0x7B, 0x7E), (0x80, 0x10FFFF)]
-    for ranges, holds in (
-        (easy, lambda c: emitter._EASY_TEXT.fullmatch(c) is not None),
-        (order, lambda c: goscalars._ORDER_SENSITIVE.search(c) is not None),
-    ):
+    for ranges, holds in ((easy, easy_text), (order, order_sensitive)):
         for point in _edges(ranges):
             expected = any(lo <= point <= hi for lo, hi in ranges)
             assert holds(chr(point)) is expected, hex(point)
