@@ -338,3 +338,16 @@ def test_image_matches(image: str, name: str, expected: bool) -> None:
 )
 def test_rewrite_image(rule: ImageRule, image: str, expected: str | None) -> None:
     assert rewrite_image(image, rule) == expected
+
+
+def test_each_default_transformer_config_is_a_fresh_copy() -> None:
+    # the defaults are built and sorted once: what default_tconfig hands out must not share its lists
+    first = default_tconfig()
+    first.images.clear()
+    first.name_reference.append(first.name_reference[0])
+    second = default_tconfig()
+    assert second.images and second.images is not first.images
+    assert len(second.name_reference) == len(first.name_reference) - 1
+    resorted = second.copy()
+    resorted.sort()
+    assert resorted == second  # handed out sorted, as kustomize sorts its defaults

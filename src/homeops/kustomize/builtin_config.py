@@ -382,7 +382,15 @@ def _parse_defaults() -> tuple[dict[str, tuple[FieldSpec, ...]], tuple[NameBackR
 
 
 def default_tconfig() -> TransformerConfig:
-    """A fresh copy of kustomize's default transformer configuration (sorted as kustomize sorts it)."""
+    """A fresh copy of kustomize's default transformer configuration (sorted as kustomize sorts it): new lists
+    of the shared, frozen specs (every kustomization of a build starts from one; sorting them each time cost
+    ~56 us, the copy ~3 us)."""
+    return _sorted_defaults().copy()
+
+
+@cache
+def _sorted_defaults() -> TransformerConfig:
+    """The default configuration, built and sorted once; never handed out (``default_tconfig`` copies it)."""
     s, back_refs = _parse_defaults()
     config = TransformerConfig(
         name_prefix=list(s["namePrefix"]),

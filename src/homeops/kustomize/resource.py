@@ -280,8 +280,12 @@ class ResMap:
         """Add a resource; raises ValueError if one with the same current id is already present."""
         rid = res.cur_id()
         name = rid.name
-        for other in self._items:
-            if other.name == name and other.cur_id().same_object(rid):
+        for other in self._items:  # ``other.name`` inlined: a build makes tens of thousands of these tests
+            md = other.obj.get("metadata")
+            v = md.get("name") if isinstance(md, dict) else None
+            if v != name and (isinstance(v, str) or ("" if v is None else str(v)) != name):
+                continue
+            if other.cur_id().same_object(rid):
                 raise ValueError(f"may not add resource with an already registered id: {rid}")
         self._items.append(res)
 
