@@ -202,3 +202,33 @@ def test_a_file_is_shown_as_relpath_shows_it(cwd: str, path: str) -> None:
     p = Path(path)
     expected = os.path.relpath(p, cwd) if p.is_relative_to(cwd) else str(p)
     assert loader.display(p) == expected
+
+
+@pytest.mark.parametrize("link", ["dir", "file", "loop"])
+def test_references_through_symbolic_links_resolve_as_the_filesystem_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, link: str
+) -> None:
+    # a resource path is resolved one directory at a time (each directory once a build): a link to a
+    # directory or a file inside the root reads its target, a link loop is a clear error
+    root = tmp_path / "repo"
+    write(root, {"real/cm.yaml": CM.format(name="linked"), "app/kustomization.yaml": "resources: [REF]\n"})
+    app = root / "app"
+    if link == "dir":
+        (app / "shared").symlink_to(root / "real", target_is_directory=True)
+        ref = "shared/cm.yaml"
+    elif link == "file":
+        (app / "cm.yaml").symlink_to(root / "real" / "cm.yaml")
+        ref = "cm.yaml"
+    else:
+        (app / "a").symlink_to(app / "b")
+        (app / "b").symlink_to(app / "a")
+        ref = "a/cm.yaml"
+    (app / "kustomization.yaml").write_text(f"resources: [{ref}]\n")
+    monkeypatch.chdir(root)
+    if link == "loop":
+        err = build_error(root)
+        assert "cannot resolve 'a/cm.yaml'" in err.message
+        return
+    built = Builder(root).build(app)
+    assert [r.name for r in built] == ["linked"]
+    assert built.resources()[0].obj.pos is not None

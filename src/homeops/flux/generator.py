@@ -80,7 +80,7 @@ def _seq(value: Any) -> YSeq:
 
 def flux_kustomization_file(ks: FluxKustomization, kdir: Path, loader: FileLoader) -> YMap:
     """The kustomization Flux builds for ``ks`` at ``kdir``: existing or generated, plus Flux's fields."""
-    existing = find_kustomization_file(kdir)
+    existing = find_kustomization_file(kdir, loader)
     if existing is None:
         data = YMap()
         data["apiVersion"] = "kustomize.config.k8s.io/v1beta1"

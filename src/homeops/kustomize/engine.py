@@ -89,7 +89,7 @@ class KustTarget:
         if kustomization is None:
             top = self._load(real, None)
         else:
-            existing = find_kustomization_file(real)
+            existing = find_kustomization_file(real, self.loader)
             display = self.loader.display(existing or real / "kustomization.yaml")
             top = Kustomization(
                 dir=real, file=existing or real / "kustomization.yaml", display=display, data=kustomization
@@ -195,7 +195,7 @@ class KustTarget:
 
     def _accumulate_component(self, acc: _Accumulator, ref: str, loc: Location, stack: list[Path]) -> None:
         path = self._resolve_ref(stack[-1], ref, loc, "component")
-        if not path.is_dir() or find_kustomization_file(path) is None:
+        if not path.is_dir() or find_kustomization_file(path, self.loader) is None:
             raise BuildError(
                 f"component {ref!r} not found (expected a directory with a kustomization file)", location=loc
             )

@@ -87,6 +87,8 @@ class FileLoader:
         self._digests: dict[Path, str] = {}  # content hashes of the files in ``_bytes``
         self._resolved: dict[tuple[Path, str], Path] = {}
         self._display: dict[Path, str] = {}
+        self._reals: dict[str, str] = {}  # _realpath's answers
+        self.kustomization_files: dict[Path, list[Path]] = {}  # see find_kustomization_file
         self.reads: set[Path] | None = None  # when a set, every path read is added to it (see ``tracking``)
         self.parse_store: ParseCache | None = None  # parsed documents kept across runs (the build cache)
 
@@ -136,9 +138,9 @@ class FileLoader:
         if real is None:
             check_path(ref, where)
             check_path(os.path.join(base_dir, ref), where)
-            candidate = Path(os.path.normpath(base_dir / ref))
+            candidate = os.path.normpath(base_dir / ref)
             try:
-                real = candidate.resolve()
+                real = Path(self._realpath(candidate))
             except (OSError, RuntimeError) as exc:
                 raise BuildError(f"cannot resolve {ref!r}: {exc}", location=where) from None
             self._resolved[(base_dir, ref)] = real
@@ -149,6 +151,21 @@ class FileLoader:
                 hint="homeops never reads outside the root; pass --root to widen it",
             )
         return real
+
+    def _realpath(self, path: str) -> str:
+        """``Path(path).resolve()`` of a normal absolute path, one directory at a time, each directory once a
+        run: a path costs one ``lstat`` for its last component instead of one per component. A symbolic
+        link is resolved by ``Path.resolve`` itself (a loop raises RuntimeError, as it does)."""
+        found = self._reals.get(path)
+        if found is None:
+            parent, name = os.path.split(path)
+            if not name or not os.path.isabs(path):
+                found = str(Path(path).resolve())
+            else:
+                joined = os.path.join(self._realpath(parent), name)
+                found = str(Path(joined).resolve()) if os.path.islink(joined) else joined
+            self._reals[path] = found
+        return found
 
     def read_bytes(self, path: Path, where: Location | None = None) -> bytes:
         """The bytes of ``path`` (already resolved under the root)."""

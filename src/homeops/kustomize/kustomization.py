@@ -118,9 +118,14 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
-def find_kustomization_file(kdir: Path) -> Path | None:
-    """The kustomization file of ``kdir``; None when there is none. Several files is an error."""
-    found = [kdir / name for name in KUSTOMIZATION_FILE_NAMES if (kdir / name).is_file()]
+def find_kustomization_file(kdir: Path, loader: FileLoader | None = None) -> Path | None:
+    """The kustomization file of ``kdir``; None when there is none. Several files is an error. ``loader``
+    remembers what it found for the rest of its run (a build looks at the same directories many times)."""
+    found = loader.kustomization_files.get(kdir) if loader is not None else None
+    if found is None:
+        found = [kdir / name for name in KUSTOMIZATION_FILE_NAMES if (kdir / name).is_file()]
+        if loader is not None:
+            loader.kustomization_files[kdir] = found
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise BuildError(f"found several kustomization files in {kdir}: {names}; keep one")
@@ -129,7 +134,7 @@ def find_kustomization_file(kdir: Path) -> Path | None:
 
 def load_kustomization(loader: FileLoader, kdir: Path, where: Location | None = None) -> Kustomization:
     """Find, parse and check the kustomization file of ``kdir``."""
-    path = find_kustomization_file(kdir)
+    path = find_kustomization_file(kdir, loader)
     if path is None:
         raise BuildError(
             f"no kustomization file in {loader.display(kdir)} "
