@@ -93,3 +93,31 @@ def test_input_not_modified() -> None:
     doc = from_plain(DOC)
     apply_json6902(doc, from_plain([{"op": "remove", "path": "/data"}]))
     assert to_plain(doc) == DOC
+
+
+def test_yaml_json_patches_are_typed_as_with_the_pure_python_parser() -> None:
+    # the YAML 1.1 reading of a JSON 6902 patch parses with libyaml; the typing (resolvers, constructors)
+    # must be what PyYAML's own parser gives with the same rules
+    import yaml
+    from homeops.kustomize import patches
+
+    class PurePython(yaml.SafeLoader):
+        pass
+
+    PurePython.yaml_implicit_resolvers = patches._Yaml11Loader.yaml_implicit_resolvers
+    PurePython.yaml_constructors = patches._Yaml11Loader.yaml_constructors
+    values = [
+        "yes", "no", "on", "off", "y", "n", "Y", "N", "true", "False", "~", "null", "", "0o17", "012",
+        "0x1f", "1_000", "1:30", "-1:30:00", ".inf", "-.Inf", ".nan", "1e3", "6.02e+23", "2001-12-14",
+        "'quoted'", '"dq \\u00e9"', "a: b", "[1, two]", "{k: v}", "&a x", "|\n      block\n      text",
+    ]  # fmt: skip
+    for value in values:
+        text = f"- op: add\n  path: /data/x\n  value: {value}\n- {{op: remove, path: /y}}\n"
+        outcomes = []
+        for loader in (PurePython, patches._Yaml11Loader):
+            try:
+                outcomes.append(yaml.load(text, Loader=loader))
+            except yaml.YAMLError:
+                outcomes.append("refused")
+        assert outcomes[0] == outcomes[1], value
+    assert outcomes[0] != "refused"

@@ -124,8 +124,9 @@ def _load_text(entry: YMap, ctx: KContext, where: Location) -> str:
     return text
 
 
-class _Yaml11Loader(yaml.SafeLoader):
-    """YAML 1.1 typing as sigs.k8s.io/yaml (go-yaml v2) reads a JSON 6902 patch: ``yes``/``on`` are bools."""
+class _Yaml11Loader(yaml.CSafeLoader):
+    """YAML 1.1 typing as sigs.k8s.io/yaml (go-yaml v2) reads a JSON 6902 patch: ``yes``/``on`` are bools.
+    libyaml parses (the text has just been read by libyaml as a patch document); the typing is Python's."""
 
 
 _Yaml11Loader.yaml_implicit_resolvers = {
