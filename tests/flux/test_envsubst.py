@@ -267,3 +267,28 @@ def test_substitute_strategy_always_substitutes_without_variables() -> None:
     new, missing = substitute_object(obj, {}, strict=True, always=True)
     assert new["data"]["a"] == "one"
     assert [m.name for m in missing] == ["B"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: ${MISSING}\n",
+        "a: $$x $${y} ${MISSING}\n",
+        "$$$$ $$ ${MISSING} $$\nb: ${MISSING}\n",
+        "é$$ü: ${MISSING} ü$$é ${MISSING}\n",
+        "$${a}$${b}$${c}\n${MISSING} $${d} ${MISSING}\n",
+    ],
+)
+def test_positions_after_escapes_are_those_of_the_input(text: str) -> None:
+    # escapes ($$) are removed while scanning: a position must still point into the text as written
+    result = substitute(text, {}, strict=True)
+    encoded = text.encode()
+    expected = []
+    start = 0
+    while (found := encoded.find(b"${MISSING", start)) >= 0:
+        if not encoded[:found].endswith(b"$") or encoded[:found].endswith(b"$$$"):
+            line = encoded[:found].count(b"\n") + 1
+            column = len(encoded[:found].split(b"\n")[-1].decode()) + 1
+            expected.append(UnresolvedVar("MISSING", line, column))
+        start = found + 1
+    assert result.unresolved == expected

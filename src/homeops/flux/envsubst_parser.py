@@ -120,7 +120,7 @@ class _Scanner:
 
     def __init__(self, data: bytes) -> None:
         self.buf = bytearray(data)
-        self.orig = list(range(len(data)))  # original byte offset of each byte still in buf
+        self.removed: list[int] = []  # original offsets of the bytes escapes removed from buf, ascending
         self.pos = 0
         self.start = 0
         self.width = 0
@@ -147,8 +147,8 @@ class _Scanner:
         self.pos -= self.width
 
     def skip(self) -> None:
+        self.removed.append(self._original(self.pos - 1))  # ascending: the scanner only moves forward
         del self.buf[self.pos - 1]
-        del self.orig[self.pos - 1]
 
     def peek(self) -> str:
         r = self.read()
@@ -159,7 +159,18 @@ class _Scanner:
         return bytes(self.buf[self.start : self.pos])
 
     def offset(self, index: int) -> int:
-        return self.orig[index] if index < len(self.orig) else (self.orig[-1] + 1 if self.orig else 0)
+        """The original byte offset of ``buf[index]`` (one past the last byte for an index beyond it)."""
+        if index < len(self.buf):
+            return self._original(index)
+        return self._original(len(self.buf) - 1) + 1 if self.buf else 0
+
+    def _original(self, index: int) -> int:
+        """The offset in the input of the byte now at ``buf[index]``: the index-th byte not removed."""
+        original = index
+        for gone in self.removed:  # escapes are rare: a handful at most
+            if gone <= original:
+                original += 1
+        return original
 
     def scan(self) -> str:
         """Return one of "eof", "lbrack", "rbrack", "ident", "illegal"."""
