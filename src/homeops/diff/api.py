@@ -1,9 +1,9 @@
 """``homeops diff``: what a change would do to the cluster, offline.
 
-Both sides are built in full with ``build_cluster`` (no incremental rebuild of only the changed
-Kustomizations): the base from Git's objects (``git archive`` into a temporary directory), the head from the
-work tree (uncommitted and untracked files included) or from a second revision. When both sides have the
-same Git tree nothing is built at all.
+Both sides are built with ``build_cluster``, through the build cache (a Kustomization whose inputs did not
+change is a cache hit on both sides): the base from Git's objects (``git archive`` piped into ``tar``, in a
+temporary directory, written while the head builds), the head from the work tree (uncommitted and untracked
+files included) or from a second revision. When both sides have the same Git tree nothing is built at all.
 """
 
 from __future__ import annotations
@@ -122,18 +122,23 @@ def diff(options: DiffOptions) -> DiffResult:
         return DiffResult(options.base, head_label, files=empty)
     with tempfile.TemporaryDirectory(prefix="homeops-diff-", dir=scratch_dir()) as tmp:
         remotes = git_remote_urls(copts.repo)
-        base_root = git.extract(options.base, Path(tmp) / "base")
-        mirror_remotes(remotes, base_root)
-        head_root = copts.repo
-        if options.head is not None:
-            head_root = git.extract(options.head, Path(tmp) / "head")
-            mirror_remotes(remotes, head_root)
         cluster = options.repo.cluster
+        extraction = git.start_extract(options.base, Path(tmp) / "base")  # written while the head builds
+        try:
+            head_root = copts.repo
+            if options.head is not None:
+                head_root = git.extract(options.head, Path(tmp) / "head")
+                mirror_remotes(remotes, head_root)
+            head = in_cluster(
+                build_cluster(dataclasses.replace(copts, repo=head_root, cache_identity=str(copts.repo))),
+                cluster,
+            )
+            base_root = extraction.wait()
+        finally:
+            extraction.stop()
+        mirror_remotes(remotes, base_root)
         base = in_cluster(
             build_cluster(dataclasses.replace(copts, repo=base_root, cache_identity=str(copts.repo))), cluster
-        )
-        head = in_cluster(
-            build_cluster(dataclasses.replace(copts, repo=head_root, cache_identity=str(copts.repo))), cluster
         )
         require_built(base, head, options.base, head_label)
         changed = git.changed_files(options.base, options.head)

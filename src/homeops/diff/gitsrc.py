@@ -59,12 +59,22 @@ class GitRepo:
 
     def extract(self, ref: str, dest: Path) -> Path:
         """Write the files of ``ref`` into ``dest`` (from Git's objects); return the repository directory."""
-        commit = self.commit(ref)
+        self._extract_commit(self.commit(ref), dest)
+        return self._root(dest)
+
+    def start_extract(self, ref: str, dest: Path) -> Extraction:
+        """``extract`` running beside the caller (``git archive | tar -x``, on the other core while the
+        caller builds the other side); ``Extraction.wait`` gives the repository directory."""
+        return Extraction(self, self.commit(ref), dest)
+
+    def _extract_commit(self, commit: str, dest: Path) -> None:
         data = run_git_bytes(["archive", "--format=tar", commit], self.toplevel)
         dest.mkdir(parents=True, exist_ok=True)
         if not _untar(data, dest):
             with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
                 tar.extractall(dest, filter="data")
+
+    def _root(self, dest: Path) -> Path:
         root = dest / self.prefix if self.prefix else dest
         root.mkdir(parents=True, exist_ok=True)
         return root
@@ -88,6 +98,67 @@ class GitRepo:
                 name = name[len(self.prefix) + 1 :]
             out.append(name)
         return sorted(out)
+
+
+class Extraction:
+    """An extraction of one commit in progress: ``git archive`` piped into the system ``tar``. When the
+    pipeline cannot start or fails, ``wait`` extracts the way ``GitRepo.extract`` does (so git's own error
+    is reported); ``stop`` ends it early (the caller failed), so that nothing writes into a folder being
+    removed."""
+
+    def __init__(self, git: GitRepo, commit: str, dest: Path) -> None:
+        self._git, self._commit, self._dest = git, commit, dest
+        self._procs: list[subprocess.Popen[bytes]] = []
+        dest.mkdir(parents=True, exist_ok=True)
+        tar = shutil.which("tar")
+        if tar is None:
+            return
+        archive: subprocess.Popen[bytes] | None = None
+        try:
+            archive = subprocess.Popen(
+                ["git", "-c", "core.quotepath=off", "archive", "--format=tar", commit],
+                cwd=git.toplevel,
+                env=_git_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+            untar = subprocess.Popen(
+                [tar, "-x", "-f", "-", "-C", str(dest), "--no-same-owner", "--no-same-permissions"],
+                stdin=archive.stdout,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:  # wait() extracts in-process
+            if archive is not None:
+                archive.kill()
+                archive.wait()
+        else:
+            self._procs = [archive, untar]
+        finally:
+            if archive is not None and archive.stdout is not None:
+                archive.stdout.close()  # tar holds the pipe now; git sees it close if tar ends
+
+    def wait(self, timeout: float = 300) -> Path:
+        """The repository directory of the extracted commit, once every file is written."""
+        ok = len(self._procs) == 2
+        try:
+            for proc in reversed(self._procs):
+                ok = proc.wait(timeout=timeout) == 0 and ok
+        except subprocess.TimeoutExpired:
+            ok = False
+        finally:
+            self.stop()
+        if not ok:  # start again, in-process, from an empty folder
+            shutil.rmtree(self._dest, ignore_errors=True)
+            self._git._extract_commit(self._commit, self._dest)
+        return self._git._root(self._dest)
+
+    def stop(self) -> None:
+        for proc in self._procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        self._procs = []
 
 
 def mirror_remotes(urls: tuple[str, ...], root: Path) -> None:
