@@ -1,9 +1,9 @@
 """``validate --base REF``: the part of the tree a change reaches, so only its findings are reported.
 
-The base ref is built from Git's objects into a temporary directory (with the build cache, every node whose
-inputs did not change is restored, not rebuilt). A Flux Kustomization of the head is *changed* when it is
-new, its status, error or built objects differ from the base's, or a file its build read changed between
-the refs. It is *affected* when it is changed or reaches a changed one through:
+The base ref is built from Git's objects in a temporary directory, extracted while the head builds (with the
+build cache, every node whose inputs did not change is restored, not rebuilt). A Flux Kustomization of the
+head is *changed* when it is new, its status, error or built objects differ from the base's, or a file its
+build read changed between the refs. It is *affected* when it is changed or reaches a changed one through:
 
 - ``dependsOn`` (Flux waits for it and re-applies after it);
 - the ConfigMaps and Secrets it substitutes from (``postBuild.substituteFrom``) or that its objects use
@@ -130,39 +130,61 @@ def _affected(head: ClusterBuild, changed: set[tuple[str, str]]) -> set[tuple[st
     return affected
 
 
-def scope(options: ClusterOptions, head: ClusterBuild, base_ref: str, cluster: str | None = None) -> Scope:
-    """Build ``base_ref`` and work out what the change from it to the work tree reaches."""
-    from homeops.diff.gitsrc import GitRepo, mirror_remotes, scratch_dir
-    from homeops.diff.nodes import in_cluster
-    from homeops.flux.sources import git_remote_urls
+class BaseSide:
+    """The base ref of ``validate --base``, its files extracted from Git's objects into a temporary
+    directory while the head builds (see ``start_scope``); ``scope`` builds it and compares. ``close``
+    (also as a context manager) ends the extraction and removes the directory."""
 
-    git = GitRepo.at(options.repo)
-    git.commit(base_ref)
-    changed_files = set(git.changed_files(base_ref, None))
-    with tempfile.TemporaryDirectory(prefix="homeops-validate-", dir=scratch_dir()) as tmp:
-        base_root = git.extract(base_ref, Path(tmp) / "base")
+    def __init__(self, options: ClusterOptions, base_ref: str) -> None:
+        from homeops.diff.gitsrc import GitRepo, scratch_dir
+
+        self.options, self.base_ref = options, base_ref
+        git = GitRepo.at(options.repo)
+        git.commit(base_ref)  # an unknown ref is said before anything is built
+        self.changed_files = set(git.changed_files(base_ref, None))
+        self._tmp = tempfile.TemporaryDirectory(prefix="homeops-validate-", dir=scratch_dir())
+        self._extraction = git.start_extract(base_ref, Path(self._tmp.name) / "base")
+
+    def __enter__(self) -> BaseSide:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._extraction.stop()
+        self._tmp.cleanup()
+
+    def scope(self, head: ClusterBuild, cluster: str | None = None) -> Scope:
+        """Build the base and work out what the change from it to the work tree reaches."""
+        from homeops.diff.gitsrc import mirror_remotes
+        from homeops.diff.nodes import in_cluster
+        from homeops.flux.sources import git_remote_urls
+
+        options = self.options
+        base_root = self._extraction.wait()
         mirror_remotes(git_remote_urls(options.repo), base_root)
         base = in_cluster(
             build_cluster(dataclasses.replace(options, repo=base_root, cache_identity=str(options.repo))),
             cluster,
         )
-        changed = _changed(head, base, changed_files)
-    affected = _affected(head, changed)
-    nodes = [n for n in head.nodes if _key(n) in affected]
-    files = set(changed_files)
-    objects: set[str] = set()
-    for node in nodes:
-        files |= node.files
-        files.add(node.defined_at.file)
-        objects.add(node.ref)
-        objects.update(describe_object(o) for o in _all(node))
-    return Scope(
-        base_ref,
-        tuple(sorted(r for _, r in changed)),
-        tuple(sorted(r for _, r in affected)),
-        frozenset(files),
-        frozenset(objects),
-    )
+        changed = _changed(head, base, self.changed_files)
+        affected = _affected(head, changed)
+        nodes = [n for n in head.nodes if _key(n) in affected]
+        files = set(self.changed_files)
+        objects: set[str] = set()
+        for node in nodes:
+            files |= node.files
+            files.add(node.defined_at.file)
+            objects.add(node.ref)
+            objects.update(describe_object(o) for o in _all(node))
+        return Scope(
+            self.base_ref,
+            tuple(sorted(r for _, r in changed)),
+            tuple(sorted(r for _, r in affected)),
+            frozenset(files),
+            frozenset(objects),
+        )
 
 
 def _all(node: KsNode) -> Iterable[Any]:

@@ -3,23 +3,27 @@ overrides, ignore globs and inline ``# homeops: ignore[CODE]`` suppressions."""
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeops.findings import Finding, Severity
 from homeops.flux.api import RepoOptions
-from homeops.flux.cluster import build_cluster
+from homeops.flux.cluster import ClusterBuild, ClusterOptions, build_cluster
 from homeops.flux.masking import SecretMasker, cluster_masker
 from homeops.flux.repository import git_root
 from homeops.rules.base import Rule
 from homeops.rules.registry import find_rule, rules_of_kind
 from homeops.validate.config import ValidateConfig, load_config
 from homeops.validate.context import ValidateContext
+
+if TYPE_CHECKING:
+    from homeops.validate.changed import BaseSide
 
 _SUPPRESS = re.compile(r"#\s*homeops:\s*ignore\[([^\]]*)\]")
 
@@ -133,7 +137,26 @@ def validate(options: ValidateOptions) -> ValidateResult:
         helm=options.helm,
     )
     cluster_options = repo_options.cluster_options()
-    cluster = build_cluster(cluster_options)
+    with contextlib.ExitStack() as stack:
+        base_side = None
+        if options.base is not None:
+            from homeops.validate.changed import BaseSide
+
+            base_side = stack.enter_context(BaseSide(cluster_options, options.base))  # extracted meanwhile
+        cluster = build_cluster(cluster_options)
+        return _validated(options, rules, config, root, cluster_options, cluster, base_side, started)
+
+
+def _validated(
+    options: ValidateOptions,
+    rules: list[Rule],
+    config: ValidateConfig,
+    root: Path,
+    cluster_options: ClusterOptions,
+    cluster: ClusterBuild,
+    base_side: BaseSide | None,
+    started: float,
+) -> ValidateResult:
     build_seconds = time.perf_counter() - started
     ctx = ValidateContext(cluster, config)
     raw: list[Finding] = []
@@ -143,10 +166,8 @@ def validate(options: ValidateOptions) -> ValidateResult:
     extra: dict[str, Any] = {"build_seconds": round(build_seconds, 3), "kustomizations": len(cluster.nodes)}
     if cluster.helm is not None:
         extra["helm"] = cluster.helm.counts()
-    if options.base is not None:
-        from homeops.validate.changed import scope
-
-        reach = scope(cluster_options, cluster, options.base)
+    if base_side is not None:
+        reach = base_side.scope(cluster)
         kept = [f for f in findings if reach.keeps(f)]
         extra["base"] = {**reach.to_json(), "findings_outside": len(findings) - len(kept)}
         findings = kept
