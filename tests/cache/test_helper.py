@@ -241,11 +241,16 @@ def test_build_all_output_is_the_same_with_a_writer_helper(
 
 
 @needs_helper
-def test_a_few_changed_apps_among_cached_builds_fork_no_helper(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("changed", "helpers"),
+    [((20, 60), []), (tuple(range(0, 80, 2)), ["start_helper.<locals>.work"])],
+    ids=["two apps", "every other app"],
+)
+def test_a_helper_forks_only_when_many_recent_builds_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, changed: tuple[int, ...], helpers: list[str]
 ) -> None:
-    # a helper pays when most builds are to be made: a cold run forks one, a run that rebuilds two apps
-    # among 80 cached ones (two files to parse, two builds to make) forks none
+    # a helper pays when most builds are to be made: a cold run forks both; a run that rebuilds two apps
+    # among 80 cached ones forks none; one that rebuilds every other app forks the build helper
     repo = _tree(tmp_path / "repo", 80, chained=False)
     started: list[str] = []
     start = Helper.start
@@ -258,10 +263,10 @@ def test_a_few_changed_apps_among_cached_builds_fork_no_helper(
     cold = _outputs(repo, tmp_path / "cache", helpers=True)
     assert len(started) == 2, started  # the parse helper and the build helper
     started.clear()
-    for i in (20, 60):
+    for i in changed:
         app = repo / f"kubernetes/apps/app-{i}/cm.yaml"
         app.write_text(app.read_text().replace(f"v{i}", "changed"))
     warm = _outputs(repo, tmp_path / "cache", helpers=True)
-    assert started == []
+    assert started == helpers
     assert warm != cold and set(warm) == set(cold)
     assert warm == _outputs(repo, None, helpers=False)  # and the result is the one a run without cache gives

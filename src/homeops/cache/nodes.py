@@ -28,6 +28,7 @@ import json
 import os
 import pickle
 import sys
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
     from homeops.flux.cluster import KsNode
 
 _FORMAT = b"homeops-ks-cache-5"
+RECENT = 8
+"""How many of the last lookups ``NodeCache.recent`` remembers."""
 _ABSENT = b"\x00absent"
 
 
@@ -197,7 +200,7 @@ class NodeCache:
         self._by_rel: dict[tuple[str, str], bytes] = {}
         self.hits = 0
         self.misses = 0
-        self.streak = 0  # lookups missed in a row (a helper pays only when most builds are to be made)
+        self.recent: deque[bool] = deque(maxlen=RECENT)  # the last lookups, True for a miss (see helpers)
         self.last_key = ""  # the entry key of the last lookup hit or save: equal keys, equal builds
         self.feed: Helper | None = None  # a helper process filling this cache (see homeops.cache.helper)
         self.sink: Send | None = None  # in a helper process: where each saved entry goes
@@ -299,10 +302,9 @@ class NodeCache:
                 result = None
         if result is None:
             self.misses += 1
-            self.streak += 1
         else:
             self.hits += 1
-            self.streak = 0
+        self.recent.append(result is None)
         return result
 
     def save(self, prekey: str, kdir: Path, reads: Iterable[Path], result: NodeResult) -> None:

@@ -8,6 +8,7 @@ only as cache entries, whose keys hold every input, so the output is the same wi
 
 from __future__ import annotations
 
+from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +26,11 @@ if TYPE_CHECKING:
 HELP_FROM = 8
 """A helper starts once builds miss the cache and this many Kustomizations wait (files: 8 times as many)."""
 
-MISSES_IN_A_ROW = 3
-"""...and once this many lookups in a row missed (parses: HELP_FROM in a row). A run that rebuilds one app
-among hundreds of hits (a few scattered misses) forks nothing: a helper would only find hits, and its fork,
-its polling and its stop cost more than the builds it could take over."""
+RECENT_MISSES = 3
+"""...and once this many of the last 8 lookups missed (parses: HELP_FROM of the last 16 files). A run that
+rebuilds one app among hundreds of hits forks nothing: a helper would only find hits, and its fork, its
+polling and its stop cost more than the builds it could take over. A change that every other Kustomization
+reads does start one."""
 
 Walk = tuple[
     "list[KsNode]", "dict[tuple[str, str, str], KsNode]", "list[KsNode]", "list[HelmReleaseNode]"
@@ -43,7 +45,8 @@ def load_repository(
     parses = _parse_store(options, builder)
     helper: Helper | None = None
     files: list[Path] = []
-    streak = done = 0  # files missing from the parse cache in a row; files loaded
+    recent: deque[bool] = deque(maxlen=2 * HELP_FROM)  # the last files looked up, True: not in the cache
+    done = 0  # files loaded
 
     def on_files(listed: list[Path]) -> None:
         files.extend(listed)
@@ -61,7 +64,7 @@ def load_repository(
     loader = builder.loader
 
     def entries_of(path: Path, rel: str) -> list[ObjectEntry]:
-        nonlocal streak, done
+        nonlocal done
         done += 1
         if parses is None:
             return file_entries(loader.parsed(path), path, rel)
@@ -69,11 +72,10 @@ def load_repository(
             parses.take(helper)
         _, key = loader.parse_key(path)
         index = parses.index(key)
+        recent.append(index is None)
         if index is not None:
-            streak = 0
             return indexed_entries(index, path, rel, lambda: _untracked(loader, path))
-        streak += 1
-        if streak == HELP_FROM and helper is None:
+        if helper is None and sum(recent) >= HELP_FROM:
             start_parse_helper()
         found = file_entries(loader.parsed(path), path, rel)
         parses.put_index(key, entry_index(found))
@@ -97,7 +99,7 @@ def start_helper(cb: ClusterBuilder, cache: NodeCache, walk: Walk, later: list[K
     """Fork a helper (``cache.feed``) when builds miss the cache and enough wait: it builds the roots still
     to come, last first, then the rest of ``walk``'s queue from its end, sending each build to ``cache``."""
     queue, seen, nodes, hrs = walk
-    if not cb.options.helpers or cache.streak < MISSES_IN_A_ROW or len(queue) + len(later) < HELP_FROM:
+    if not cb.options.helpers or sum(cache.recent) < RECENT_MISSES or len(queue) + len(later) < HELP_FROM:
         return
     from homeops.cache.helper import Helper
 
