@@ -195,9 +195,8 @@ class NodeCache:
             store, pack_key("n", _FORMAT.decode(), __version__, identity or self.root)
         )
         self._tree = TreeLoader(self.prefix)
-        self._files: dict[str, bytes] = {}
+        self._files: dict[str, bytes] = {}  # digests by the names manifests store (see _key)
         self._dirs: dict[str, bytes] = {}
-        self._by_rel: dict[tuple[str, str], bytes] = {}
         self.hits = 0
         self.misses = 0
         self.recent: deque[bool] = deque(maxlen=RECENT)  # the last lookups, True for a miss (see helpers)
@@ -230,21 +229,23 @@ class NodeCache:
     def _abs(self, rel: str) -> str:
         return rel if os.path.isabs(rel) else os.path.normpath(os.path.join(self.root, rel))
 
-    def _file_digest(self, path: str) -> bytes:
-        found = self._files.get(path)
+    def _file_digest(self, name: str) -> bytes:
+        """The digest of file ``name`` (as a manifest stores it), once a run."""
+        found = self._files.get(name)
         if found is None:
             try:
-                found = bytes.fromhex(self.loader.digest(Path(path)))
+                found = bytes.fromhex(self.loader.digest(Path(self._abs(name))))
             except HomeopsError:
                 found = _ABSENT
-            self._files[path] = found
+            self._files[name] = found
         return found
 
-    def _dir_digest(self, path: str) -> bytes:
-        found = self._dirs.get(path)
+    def _dir_digest(self, name: str) -> bytes:
+        """The digest of the listing of directory ``name`` (as a manifest stores it), once a run."""
+        found = self._dirs.get(name)
         if found is None:
             try:
-                entries = sorted(os.scandir(path), key=lambda e: e.name)
+                entries = sorted(os.scandir(self._abs(name)), key=lambda e: e.name)
             except OSError:
                 found = _ABSENT
             else:
@@ -259,23 +260,16 @@ class NodeCache:
                         kind = "d" if e.is_dir() else "f"
                     parts.append(f"{e.name}\0{kind}")
                 found = hashlib.blake2b("\n".join(parts).encode(), digest_size=16).digest()
-            self._dirs[path] = found
+            self._dirs[name] = found
         return found
 
     def _key(self, prekey: str, files: list[str], dirs: list[str]) -> str:
         """``files`` and ``dirs`` are relative to the root (or absolute when outside it)."""
         parts = [prekey.encode()]
-        by_rel = self._by_rel  # a name's digest, once per run (manifests share most of their files)
         for f in files:
-            digest = by_rel.get(("f", f))
-            if digest is None:
-                digest = by_rel[("f", f)] = self._file_digest(self._abs(f))
-            parts += [f.encode(), digest]
+            parts += [f.encode(), self._file_digest(f)]
         for d in dirs:
-            digest = by_rel.get(("d", d))
-            if digest is None:
-                digest = by_rel[("d", d)] = self._dir_digest(self._abs(d))
-            parts += [d.encode(), digest]
+            parts += [d.encode(), self._dir_digest(d)]
         return _h(*parts)
 
     # -- lookup and store ---------------------------------------------------------------------------------

@@ -91,7 +91,6 @@ class ClusterBuilder:
         for source in repo.sources():
             self.sources.add_object(source)
         self._bases: dict[tuple[str, str, str], str] = {}
-        self._reals: dict[str, str] = {}  # _real_dir's answers
         self.artifacts = ArtifactSources(repo.root, self.sources)
         self.cache = node_cache(options, self.builder)  # None: off
 
@@ -273,25 +272,10 @@ class ClusterBuilder:
             return None, f"path {ks.path!r} leaves the repository"
         if found is None:
             return None, f"{node.defined_at}: path {ks.path!r} not found in the source (expected a directory)"
-        kdir = Path(self._real_dir(found[0]))
+        kdir = Path(self.builder.loader.realpath(str(self.repo.root / found[0])))
         if not kdir.is_relative_to(self.repo.root):
             return None, f"path {ks.path!r} leaves the repository"
         return kdir, ""
-
-    def _real_dir(self, rel: str) -> str:
-        """``rel`` (normal, relative to the resolved root) with every symbolic link resolved, as
-        ``Path.resolve`` gives it; each directory is resolved once a run, so a path costs one ``lstat`` for
-        its last component instead of one per component."""
-        found = self._reals.get(rel)
-        if found is None:
-            if rel in ("", "."):
-                found = str(self.repo.root)
-            else:
-                parent, name = os.path.split(rel)
-                joined = os.path.join(self._real_dir(parent), name)
-                found = os.path.realpath(joined) if os.path.islink(joined) else joined
-            self._reals[rel] = found
-        return found
 
     def _build_node(self, node: KsNode, done: list[KsNode]) -> None:
         ks = node.ks

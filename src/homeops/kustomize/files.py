@@ -87,7 +87,7 @@ class FileLoader:
         self._digests: dict[Path, str] = {}  # content hashes of the files in ``_bytes``
         self._resolved: dict[tuple[Path, str], Path] = {}
         self._display: dict[Path, str] = {}
-        self._reals: dict[str, str] = {}  # _realpath's answers
+        self._reals: dict[str, str] = {}  # realpath's answers
         self.kustomization_files: dict[Path, list[Path]] = {}  # see find_kustomization_file
         self.reads: set[Path] | None = None  # when a set, every path read is added to it (see ``tracking``)
         self.parse_store: ParseCache | None = None  # parsed documents kept across runs (the build cache)
@@ -140,7 +140,7 @@ class FileLoader:
             check_path(os.path.join(base_dir, ref), where)
             candidate = os.path.normpath(base_dir / ref)
             try:
-                real = Path(self._realpath(candidate))
+                real = Path(self.realpath(candidate))
             except (OSError, RuntimeError) as exc:
                 raise BuildError(f"cannot resolve {ref!r}: {exc}", location=where) from None
             self._resolved[(base_dir, ref)] = real
@@ -152,7 +152,7 @@ class FileLoader:
             )
         return real
 
-    def _realpath(self, path: str) -> str:
+    def realpath(self, path: str) -> str:
         """``Path(path).resolve()`` of a normal absolute path, one directory at a time, each directory once a
         run: a path costs one ``lstat`` for its last component instead of one per component. A symbolic
         link is resolved by ``Path.resolve`` itself (a loop raises RuntimeError, as it does)."""
@@ -162,7 +162,7 @@ class FileLoader:
             if not name or not os.path.isabs(path):
                 found = str(Path(path).resolve())
             else:
-                joined = os.path.join(self._realpath(parent), name)
+                joined = os.path.join(self.realpath(parent), name)
                 found = str(Path(joined).resolve()) if os.path.islink(joined) else joined
             self._reals[path] = found
         return found
@@ -192,7 +192,9 @@ class FileLoader:
 
     def digest(self, path: Path, where: Location | None = None) -> str:
         """The content hash of ``path`` (hex, 128-bit BLAKE2b), computed once per file and run; a read."""
-        data = self.read_bytes(path, where)
+        return self._hash(path, self.read_bytes(path, where))
+
+    def _hash(self, path: Path, data: bytes) -> str:
         found = self._digests.get(path)
         if found is None:
             found = self._digests[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
@@ -204,7 +206,8 @@ class FileLoader:
 
     def parse_key(self, path: Path, where: Location | None = None) -> tuple[bytes, tuple[str, str]]:
         """The bytes of ``path`` and the key its parse is kept under: (content hash, name shown)."""
-        return self.read_bytes(path, where), (self.digest(path, where), self.display(path))
+        data = self.read_bytes(path, where)
+        return data, (self._hash(path, data), self.display(path))
 
     def parsed(self, path: Path, where: Location | None = None) -> list[Any]:
         """Parsed documents of ``path``, shared: callers must not mutate them (see ``load_yaml``)."""
