@@ -8,6 +8,7 @@ import sys
 import click
 
 from homeops.cli.common import repo_options
+from homeops.cli.lifetime import keep
 from homeops.diff.api import DiffOptions, diff
 from homeops.diff.objects import DEFAULT_STRIP_ATTRS
 from homeops.diff.render import DEFAULT_LIMIT_BYTES, render_json, render_markdown, render_text
@@ -98,7 +99,7 @@ def diff_command(
         files_only=files_only,
         repo=dataclasses.replace(repo, helm=not no_helm and not files_only),
     )
-    result = diff(options)
+    result = keep(diff(options))
     if output == "json":
         sys.stdout.write(render_json(result))
     elif output == "markdown":

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from homeops.cli.common import console, plain_table, print_json, repo_options, repo_options_with_path
+from homeops.cli.lifetime import keep
 from homeops.errors import HomeopsError
 from homeops.flux.api import (
     BuildAllOptions,
@@ -52,7 +53,7 @@ def get_command(
     """
     if all_namespaces and namespace:
         raise click.UsageError("use either -A or -n NAMESPACE")
-    result = get(GetOptions(what=kind, namespace=namespace, repo=repo))
+    result = keep(get(GetOptions(what=kind, namespace=namespace, repo=repo)))
     if output == "json":
         print_json(result.to_json())
     elif output == "yaml":
@@ -136,7 +137,7 @@ def build_ks_command(
       homeops build ks romm -n flux-system --show-secrets
     """
     options = BuildKsOptions(name, namespace, path, show_secrets, repo)
-    result = build_ks(options)
+    result = keep(build_ks(options))
     node = result.node
     if output == "json":
         print_json(result.to_json())
@@ -188,7 +189,7 @@ def build_hr_command(
     """
     if render:
         repo = dataclasses.replace(repo, helm=True, only_releases=((namespace, name),))
-    result = build_hr(BuildHrOptions(name, namespace, show_secrets, repo))
+    result = keep(build_hr(BuildHrOptions(name, namespace, show_secrets, repo)))
     rendered = _render_of(result) if render else None
     if output == "json":
         data = result.to_json()
@@ -280,9 +281,9 @@ def build_all_command(output_dir: Path | None, show_secrets: bool, helm: bool, r
 
             if helm:
                 repo = dataclasses.replace(repo, helm_progress=rendered)
-            result = build_all(BuildAllOptions(output_dir, show_secrets, repo), tick)
+            result = keep(build_all(BuildAllOptions(output_dir, show_secrets, repo), tick))
     else:
-        result = build_all(BuildAllOptions(output_dir, show_secrets, repo))
+        result = keep(build_all(BuildAllOptions(output_dir, show_secrets, repo)))
     totals = result.summary["totals"]
     problems = [
         (

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from homeops.cli.lifetime import keep
 from homeops.kustomize.api import KustomizeOptions, kustomize
 
 
@@ -49,7 +50,7 @@ def kustomize_command(
       homeops kustomize kubernetes/apps/kube-system/cilium/app --allow-network
     """
     options = KustomizeOptions(dirs=dirs, root=root, output_dir=output_dir, allow_network=allow_network)
-    result = kustomize(options)
+    result = keep(kustomize(options))
     if output_dir is None:
         for r in result.results:
             if r.ok:

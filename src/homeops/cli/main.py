@@ -9,6 +9,7 @@ import sys
 import click
 
 from homeops import __version__
+from homeops.cli.lifetime import HOLD, finish
 from homeops.errors import HomeopsError
 
 # name -> (module, attribute, one-line help). A command's module (and the library behind it) is imported
@@ -118,10 +119,13 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; map errors to exit codes (0 ok, 1 findings/errors, 2 usage, 3 internal)."""
     args = argv if argv is not None else sys.argv[1:]
     debug = "--debug" in args
+    held: list[object] = []  # what commands keep alive until the process ends (see homeops.cli.lifetime)
+    obj: dict[str, object] | None = None
     if argv is None:  # the process's own command line (not a call from a test or a program)
         _batch_gc(args)
+        obj = {HOLD: held}
     try:
-        code = cli.main(args=argv, prog_name="homeops", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="homeops", standalone_mode=False, obj=obj)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(EXIT_FINDINGS)
@@ -143,4 +147,4 @@ def main(argv: list[str] | None = None) -> None:
                 f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", err=True
             )
         sys.exit(EXIT_INTERNAL)
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+    finish(code if isinstance(code, int) else EXIT_OK, held)

@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from homeops.cli.common import console, print_json
+from homeops.cli.lifetime import keep
 from homeops.placeholders import GUIDE, PlaceholderOptions, inventory
 from homeops.sops import load_age_identities
 
@@ -44,7 +45,7 @@ def placeholders_command(
       homeops placeholders --write          # refresh the table in TEMPLATE_GUIDE.md
     """
     identities = tuple(load_age_identities(key_file=age_key))
-    result = inventory(PlaceholderOptions(repo=repo, write=write, identities=identities))
+    result = keep(inventory(PlaceholderOptions(repo=repo, write=write, identities=identities)))
     if output == "json":
         print_json(result.to_json())
     else:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from homeops.cli.common import console, print_json, repo_options, repo_options_own_network
+from homeops.cli.lifetime import keep
 from homeops.errors import UsageError
 from homeops.flux.api import RepoOptions
 from homeops.flux.cluster import build_cluster
@@ -85,21 +86,23 @@ def validate_command(
       homeops validate --base origin/main   # only what this branch changes, and what depends on it
     """
     fmt = output or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    result = validate(
-        ValidateOptions(
-            repo=repo.repo,
-            roots=repo.roots,
-            cluster=repo.cluster,
-            source_root=repo.source_root,
-            config_file=config_file,
-            kubernetes_version=kubernetes_version,
-            schema_locations=schema_locations,
-            allow_network=allow_network,
-            select=select,
-            age_key=repo.age_key,
-            base=base,
-            cache=repo.cache,
-            helm=not no_helm,
+    result = keep(
+        validate(
+            ValidateOptions(
+                repo=repo.repo,
+                roots=repo.roots,
+                cluster=repo.cluster,
+                source_root=repo.source_root,
+                config_file=config_file,
+                kubernetes_version=kubernetes_version,
+                schema_locations=schema_locations,
+                allow_network=allow_network,
+                select=select,
+                age_key=repo.age_key,
+                base=base,
+                cache=repo.cache,
+                helm=not no_helm,
+            )
         )
     )
     sys.stdout.write(render(result, fmt))
@@ -137,7 +140,7 @@ def rules_command(code: str | None) -> int:
 
 def _graph_for(repo: RepoOptions) -> Graph:
     opts = repo.cluster_options()
-    return build_graph(build_cluster(opts))
+    return build_graph(keep(build_cluster(opts)))
 
 
 @click.command("graph")
