@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from homeops.cache.helper import Helper, Send
     from homeops.flux.cluster import KsNode
 
-_FORMAT = b"homeops-ks-cache-5"
+_FORMAT = b"homeops-ks-cache-6"
 RECENT = 8
 """How many of the last lookups ``NodeCache.recent`` remembers."""
 _ABSENT = b"\x00absent"
@@ -56,7 +56,7 @@ _ABSENT = b"\x00absent"
 class NodeResult:
     """What a successful build of one node produced (restored on a hit)."""
 
-    objects: list[YMap]
+    objects: Any  # the flux layer's StoredObjects (homeops.flux.clustertypes): some parts Deferred
     unresolved: list[Any]
     uses: list[Any]
     notes: list[str]
@@ -70,15 +70,46 @@ def _rel_file(file: str) -> str:
     return file
 
 
+def _deferred(blob: bytes) -> Any:
+    """A ``Deferred`` value as stored (``_Unpickler`` binds it to the loading run's ``TreeLoader``)."""
+    raise TypeError("a Deferred value is loaded by TreeLoader only")
+
+
+class Deferred:
+    """Part of a stored value pickled into a blob of its own and unpickled on the first ``get``: a run
+    reads only the parts of the entries it loaded that it uses (most objects of a cached build are only
+    written out or checked, and a summary-only run does neither)."""
+
+    __slots__ = ("_blob", "_loader", "_value")
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+        self._blob: bytes | None = None
+        self._loader: TreeLoader | None = None
+
+    @classmethod
+    def stored(cls, blob: bytes, loader: TreeLoader) -> Deferred:
+        found = cls(None)
+        found._blob, found._loader = blob, loader
+        return found
+
+    def get(self) -> Any:
+        if self._blob is not None and self._loader is not None:
+            self._value = self._loader.load(self._blob)
+            self._blob = self._loader = None
+        return self._value
+
+
 class _Unpickler(pickle.Unpickler):
     """Loads an entry, placing root-relative file names under ``prefix`` (how this run shows the root);
     ``classes`` memoises what ``find_class`` resolved (the import machinery costs ~10 µs a call, and a run
     loads thousands of entries)."""
 
-    def __init__(self, data: bytes, prefix: str, classes: dict[tuple[str, str], Any]) -> None:
+    def __init__(self, data: bytes, tree: TreeLoader) -> None:
         super().__init__(io.BytesIO(data))
-        self._prefix = prefix
-        self._classes = classes
+        self._prefix = tree.prefix
+        self._tree = tree
+        self._classes = tree.classes
 
     def find_class(self, module: str, name: str) -> Any:
         if module == __name__ and name == "_rel_file":
@@ -88,6 +119,13 @@ class _Unpickler(pickle.Unpickler):
                 return prefix + file
 
             return place
+        if module == __name__ and name == "_deferred":
+            tree = self._tree
+
+            def defer(blob: bytes) -> Deferred:
+                return Deferred.stored(blob, tree)
+
+            return defer
         found = self._classes.get((module, name))
         if found is None:
             found = self._classes[(module, name)] = super().find_class(module, name)
@@ -99,10 +137,10 @@ class TreeLoader:
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
-        self._classes: dict[tuple[str, str], Any] = {}
+        self.classes: dict[tuple[str, str], Any] = {}
 
     def load(self, data: bytes) -> Any:
-        return _Unpickler(data, self.prefix, self._classes).load()
+        return _Unpickler(data, self).load()
 
 
 _NEWOBJ: Any = getattr(copyreg, "__newobj__")  # noqa: B009 - the NEWOBJ opcode's callable; untyped in typeshed
@@ -154,6 +192,9 @@ def dumps_tree(value: Any, prefix: str) -> bytes:
             )
         return _NEW_TUPLE, (Pos, (marker, pos.line, pos.column))
 
+    def reduce_deferred(d: Deferred) -> tuple[Any, tuple[bytes]]:
+        return _deferred, (dumps_tree(d.get(), prefix),)
+
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = {
@@ -161,6 +202,7 @@ def dumps_tree(value: Any, prefix: str) -> bytes:
         Pos: reduce_pos,
         YMap: _reduce_map,
         YSeq: _reduce_seq,
+        Deferred: reduce_deferred,
     }
     pickler.dump(value)
     return buf.getvalue()

@@ -195,7 +195,7 @@ def _not_compared(
         built = BASE if b_status == "ok" else HEAD
         node = b if built == BASE else h
         assert node is not None
-        objects = sum(len(n.objects) for n in subtree(base if built == BASE else head, node))
+        objects = sum(n.object_count for n in subtree(base if built == BASE else head, node))
     shown = h if bad_h else b
     assert shown is not None
     return NotCompared(

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from homeops.errors import HomeopsError, Location
 from homeops.findings import describe_object
 from homeops.flux.artifactsrc import EXTERNAL_ARTIFACT, ArtifactSources
-from homeops.flux.clustercache import load_repository, node_cache, start_helper
+from homeops.flux.clustercache import load_repository, node_cache, start_helper, stored_objects
+from homeops.flux.clustertypes import StoredObjects
 from homeops.flux.generator import flux_kustomization_file
 from homeops.flux.kinds import (
     FluxKustomization,
@@ -68,6 +69,9 @@ from homeops.flux.clustertypes import (
 from homeops.flux.clustertypes import (
     VariableUse as VariableUse,
 )
+
+_CHILD_KINDS = frozenset({"Kustomization", "HelmRelease"})  # what the walk goes on with
+_RESOURCE_SET = frozenset({"ResourceSet"})
 
 
 def _obj_location(obj: YMap, repo: Repository) -> Location:
@@ -210,7 +214,7 @@ class ClusterBuilder:
             nodes.append(node)
             self._build_node(node, nodes)
             self._expand_resourcesets(node)
-            for obj in [*node.objects, *node.generated, *node.discovered]:
+            for obj in [*node.objects_of(_CHILD_KINDS), *node.generated, *node.discovered]:
                 if is_flux_kustomization(obj):
                     child = FluxKustomization.from_obj(obj)
                     queue.append(KsNode(child, node.tree, node, _obj_location(obj, self.repo)))
@@ -223,12 +227,13 @@ class ClusterBuilder:
         """flux-operator ResourceSets with static inputs in ``node``'s output: the objects they make
         flux-operator apply go to ``node.generated``; what cannot be expanded offline is said."""
         generated: list[YMap] = []
-        if not any(obj.get("kind") == "ResourceSet" for obj in node.objects):
+        sets = node.objects_of(_RESOURCE_SET)
+        if not sets:
             node.generated = generated  # nothing to expand (and the expander is not even imported)
             return
         from homeops.flux.resourceset import expand_resourceset, is_resourceset
 
-        for obj in node.objects:
+        for obj in sets:
             if not is_resourceset(obj):
                 continue
             result = expand_resourceset(obj)
@@ -342,7 +347,7 @@ class ClusterBuilder:
             from homeops.cache.nodes import NodeResult
 
             result = NodeResult(
-                node.objects,
+                stored_objects(node.objects),
                 node.unresolved,
                 node.uses,
                 node.notes[notes:],
@@ -357,7 +362,11 @@ class ClusterBuilder:
         """Take a cached build of ``node``; False when there is none."""
         if hit is None:
             return False
-        node.objects, node.unresolved, node.uses = hit.objects, hit.unresolved, hit.uses
+        if isinstance(hit.objects, StoredObjects):
+            node.restore_objects(hit.objects)
+        else:
+            node.objects = hit.objects
+        node.unresolved, node.uses = hit.unresolved, hit.uses
         node.notes.extend(hit.notes)
         node.kustomization, node.files, node.status = hit.kustomization, hit.files, "ok"
         self.secrets.problems.extend(hit.problems)

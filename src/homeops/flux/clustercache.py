@@ -12,8 +12,10 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from homeops.flux.clustertypes import WALK_KINDS, Identity, StoredObjects, object_identity
 from homeops.flux.repository import ObjectEntry, Repository, entry_index, file_entries, indexed_entries
 from homeops.kustomize.build import Builder
+from homeops.yaml.nodes import YMap
 
 if TYPE_CHECKING:
     from homeops.cache.helper import Helper, Send
@@ -141,3 +143,22 @@ def node_cache(options: ClusterOptions, builder: Builder) -> NodeCache | None:
     context = context_key(strict=options.strict, identities=options.identities)
     store = Store(options.cache_dir, options.cache_max_size)
     return NodeCache(store, context, builder.loader, options.cache_identity)
+
+
+def stored_objects(objects: list[YMap]) -> StoredObjects:
+    """``objects`` as a cache entry holds them: the ``WALK_KINDS`` ones with the entry, the others in a
+    ``Deferred`` part that a later run unpickles only when it uses them."""
+    from homeops.cache.nodes import Deferred
+
+    walk: list[YMap] = []
+    rest: list[YMap] = []
+    order = bytearray()
+    ids: list[Identity] = []
+    for obj in objects:
+        eager = obj.get("kind") in WALK_KINDS
+        (walk if eager else rest).append(obj)
+        order.append(eager)
+        found = object_identity(obj)
+        if found is not None:
+            ids.append(found)
+    return StoredObjects(walk, Deferred(rest), bytes(order), ids)

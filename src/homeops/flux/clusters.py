@@ -24,17 +24,7 @@ def _identities(nodes: list[KsNode]) -> set[tuple[str, ...]]:
     out: set[tuple[str, ...]] = set()
     for n in nodes:
         out.add(("Kustomization", n.namespace, n.name))
-        for obj in n.objects:
-            md = obj.get("metadata")
-            if isinstance(md, dict):
-                out.add(
-                    (
-                        str(obj.get("apiVersion", "")).split("/")[0],
-                        str(obj.get("kind", "")),
-                        str(md.get("namespace") or ""),
-                        str(md.get("name") or ""),
-                    )
-                )
+        out.update(n.identities())
     return out
 
 

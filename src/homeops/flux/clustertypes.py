@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from homeops.errors import Location
 from homeops.flux.artifactsrc import ArtifactSources
@@ -16,6 +16,59 @@ from homeops.yaml.nodes import YMap
 
 if TYPE_CHECKING:
     from homeops.helm.releases import HelmOptions, TreeRenders
+
+WALK_KINDS = frozenset(
+    {
+        "Kustomization",
+        "HelmRelease",
+        "ResourceSet",
+        "ConfigMap",
+        "Secret",
+        "ExternalSecret",
+        "ClusterExternalSecret",
+    }
+)
+"""The kinds the tree walk reads from every Kustomization's build: the Kustomizations and HelmReleases it
+applies, the ResourceSets it expands, and what ``substituteFrom`` and secret masking look up. A cached build
+restores objects of these kinds at once and the others when they are first used (``StoredObjects``)."""
+
+Identity = tuple[str, str, str, str]
+"""An object's API group, kind, namespace and name."""
+
+
+def object_identity(obj: Any) -> Identity | None:
+    """The API group, kind, namespace and name of ``obj`` (None without metadata)."""
+    md = obj.get("metadata")
+    if not isinstance(md, dict):
+        return None
+    return (
+        str(obj.get("apiVersion", "")).split("/")[0],
+        str(obj.get("kind", "")),
+        str(md.get("namespace") or ""),
+        str(md.get("name") or ""),
+    )
+
+
+class Deferred(Protocol):
+    """A stored list of objects, unpickled when first asked for (see ``homeops.cache.nodes.Deferred``)."""
+
+    def get(self) -> list[YMap]: ...
+
+
+@dataclass(slots=True)
+class StoredObjects:
+    """A cached build's objects: those of ``WALK_KINDS`` (``walk``) restored with the entry, the others
+    (``rest``) when first used; ``order`` says, for each object in build order, which list it is in."""
+
+    walk: list[YMap]
+    rest: Deferred
+    order: bytes  # 1: the next object of walk, 0: the next of rest
+    ids: list[Identity]  # object_identity of every object that has one, in order
+
+    def load(self) -> list[YMap]:
+        """Every object, in build order (the ``walk`` ones are the same objects, not copies)."""
+        walk, rest = iter(self.walk), iter(self.rest.get())
+        return [next(walk) if flag else next(rest) for flag in self.order]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +120,46 @@ class KsNode:
     kustomization: YMap | None = None  # the kustomization.yaml Flux's generator wrote for it
     source_dir: Path | None = None  # the top directory of the source (or artifact) the build reads
     cache_key: str = ""  # the build cache's key of its build (equal keys: equal objects); "" when uncached
+    stored: StoredObjects | None = field(default=None, repr=False, compare=False)  # objects not yet loaded
+
+    def restore_objects(self, stored: StoredObjects) -> None:
+        """Take the objects of a cached build: loaded on first access to ``objects``; ``objects_of`` the
+        ``WALK_KINDS``, ``object_count`` and ``identities`` do not load them."""
+        self.__dict__.pop("objects", None)
+        self.stored = stored
+
+    def _pending(self) -> StoredObjects | None:
+        return self.stored if "objects" not in self.__dict__ else None
+
+    if not TYPE_CHECKING:  # a typo'd attribute stays a type error; only ``objects`` is ever looked up here
+
+        def __getattr__(self, name: str) -> Any:
+            stored = self.__dict__.get("stored")
+            if name != "objects" or stored is None:
+                raise AttributeError(name)
+            objects = self.__dict__["objects"] = stored.load()
+            self.stored = None
+            return objects
+
+    def objects_of(self, kinds: frozenset[str]) -> list[YMap]:
+        """The objects of ``kinds``, in build order (for ``WALK_KINDS``, a cached build's others stay
+        unloaded)."""
+        stored = self._pending()
+        if stored is not None and kinds <= WALK_KINDS:
+            return [o for o in stored.walk if o.get("kind") in kinds]
+        return [o for o in self.objects if o.get("kind") in kinds]
+
+    @property
+    def object_count(self) -> int:
+        stored = self._pending()
+        return len(stored.order) if stored is not None else len(self.objects)
+
+    def identities(self) -> list[Identity]:
+        """``object_identity`` of each object that has one, in build order."""
+        stored = self._pending()
+        if stored is not None:
+            return stored.ids
+        return [i for o in self.objects for i in [object_identity(o)] if i is not None]
 
     @property
     def namespace(self) -> str:
@@ -128,6 +221,13 @@ class ClusterBuild:
 
     def find(self, name: str, namespace: str | None = None) -> list[KsNode]:
         return [n for n in self.nodes if n.name == name and (namespace is None or n.namespace == namespace)]
+
+    def objects_of(self, kinds: frozenset[str]) -> Iterable[YMap]:
+        """``all_objects`` of ``kinds`` (of ``WALK_KINDS``: without loading cached builds' others)."""
+        for node in self.nodes:
+            yield from node.objects_of(kinds)
+            yield from (o for o in node.generated if o.get("kind") in kinds)
+            yield from (o for o in node.rendered if o.get("kind") in kinds)
 
     def all_objects(self) -> Iterable[YMap]:
         """Every object applied: each node's own, what its ResourceSets generate, what its HelmReleases'

@@ -56,6 +56,7 @@ __all__ = [
 ]
 
 MIN_SECRET_LEN = 4
+_SECRET = frozenset({"Secret"})
 """Secret values shorter than this are never masked: masking every ``on`` or ``42`` would mask everything."""
 MIN_DERIVED_LEN = 6
 """A substitution product shorter than this (``${V:0:3}``) is masked only when it is a whole value or a
@@ -101,7 +102,7 @@ def _maskable(value: str, minimum: int = MIN_SECRET_LEN) -> bool:
 def collect_secrets(cluster: ClusterBuild, identities: Iterable[str]) -> SecretValues:
     """Every secret value of ``cluster`` (see the module's docstring), with what substitution derived."""
     found = SecretValues()
-    _from_objects(found, cluster.all_objects())
+    _from_objects(found, cluster.objects_of(_SECRET))
     _from_repository(found, cluster.repo, identities)
     if found.variables:
         files = {f for n in cluster.nodes for f in n.files} | {n.defined_at.file for n in cluster.nodes}

@@ -29,7 +29,7 @@ def ks_row(node: KsNode) -> dict[str, Any]:
         "dependsOn": [f"{d.namespace}/{d.name}" for d in ks.depends_on],
         "suspended": ks.suspend,
         "prune": ks.prune,
-        "objects": len(node.objects),
+        "objects": node.object_count,
         "notes": list(node.notes),
         "unresolved": [
             {

@@ -49,6 +49,8 @@ def mask_secrets(obj: YMap) -> YMap:
 
 _TOO_COMMON = frozenset({"true", "false", "null", "none", "yes", "no"})
 _MIN_SECRET_LEN = 4
+_LOOKED_UP = {k: frozenset({k}) for k in ("ConfigMap", "Secret")}  # substituteFrom's kinds
+_EXTERNAL_SECRETS = frozenset({"ExternalSecret", "ClusterExternalSecret"})
 
 
 def secret_strings(objects: Iterable[Any]) -> frozenset[str]:
@@ -188,7 +190,7 @@ class SecretResolver:
         for other in reversed(done):
             if other.tree != node.tree:
                 continue
-            for obj in other.objects:
+            for obj in other.objects_of(_LOOKED_UP.get(kind) or frozenset({kind})):
                 if obj.get("kind") != kind or obj.get("apiVersion") != "v1":
                     continue
                 md = obj.get("metadata")
@@ -237,7 +239,7 @@ class SecretResolver:
         candidates: list[tuple[YMap, str]] = []
         for other in done:
             if other.tree == node.tree:
-                candidates.extend((o, other.ref) for o in other.objects)
+                candidates.extend((o, other.ref) for o in other.objects_of(_EXTERNAL_SECRETS))
         candidates.extend(
             (e.obj, e.rel) for e in self.repo.entries if e.api_version.startswith("external-secrets.io/")
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 
@@ -28,7 +28,7 @@ class Table:
 @cache
 def load_table() -> Table:
     """Load (once) the merge-key table shipped with the package."""
-    text = resources.files("homeops.kustomize").joinpath("data/merge_keys.json").read_text("utf-8")
+    text = (Path(__file__).parent / "data" / "merge_keys.json").read_text("utf-8")  # package data
     raw = json.loads(text)
     return Table(raw["kinds"], raw["definitions"], raw["schemaVersion"])
 

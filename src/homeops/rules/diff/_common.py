@@ -18,13 +18,13 @@ def spec(obj: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-_SOURCE_KINDS = ("ConfigMap", "Secret", "ExternalSecret", "ClusterExternalSecret")
+_SOURCE_KINDS = frozenset({"ConfigMap", "Secret", "ExternalSecret", "ClusterExternalSecret"})
 
 
 def _sources(cluster: ClusterBuild) -> list[Any]:
     """The objects a ``substituteFrom`` reference may name, as built, then as the repository holds them
     (a repository file's objects are read only when one is of such a kind)."""
-    built = [o for o in cluster.all_objects() if o.get("kind") in _SOURCE_KINDS]
+    built = list(cluster.objects_of(_SOURCE_KINDS))
     return built + [e.obj for e in cluster.repo.entries if e.kind in _SOURCE_KINDS]
 
 
