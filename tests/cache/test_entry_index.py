@@ -110,13 +110,16 @@ def test_a_lazy_read_is_not_a_read_of_the_build_in_progress(tmp_path: Path) -> N
 def test_a_damaged_index_is_made_again(tmp_path: Path) -> None:
     root, cache, cold = _cold(tmp_path)
     store = Store(cache)
-    (key,) = [p.name for p in cache.rglob("p*") if p.is_file()]
-    generation, entries = pickle.loads(store.get(key) or b"")
-    damaged = {
-        k: ((g, b"not a pickle") if k[1].startswith("i") else (g, blob)) for k, (g, blob) in entries.items()
-    }
-    assert damaged != entries
-    store.put(key, pickle.dumps((generation, damaged)))
+    keys = [p.name for p in cache.rglob("p*") if p.is_file()]
+    assert keys
+    for key in keys:  # every shard of the parse pack
+        generation, entries = pickle.loads(store.get(key) or b"")
+        damaged = {
+            k: ((g, b"not a pickle") if k[1].startswith("i") else (g, blob))
+            for k, (g, blob) in entries.items()
+        }
+        assert damaged != entries
+        store.put(key, pickle.dumps((generation, damaged)))
     again = _load(root, cache)
     assert [_summary(e) for e in again.entries] == [_summary(e) for e in cold.entries]
     assert _loaded(again) == {e.rel for e in again.entries}  # indexed again from the documents

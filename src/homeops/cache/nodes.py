@@ -15,8 +15,9 @@ in a stored build are stored relative to it and restored under the current root.
 (``diff``'s base) therefore finds the entries of every node whose inputs it shares with the work tree.
 
 The manifests and entries of one repository (and working directory) live in one pack (see
-``homeops.cache.packs``), ``n<key>`` in the ``Store``: one file instead of two per Kustomization, so on a
-repository of 250 Kustomizations a cold run creates one file, not 500, and a warm run opens one.
+``homeops.cache.packs``), ``n<key><shard>`` in the ``Store``: 16 files instead of two per Kustomization, so
+on a repository of 250 Kustomizations a cold run creates 16 files, not 500, and a run that rebuilt one app
+rewrites one or two of them.
 """
 
 from __future__ import annotations

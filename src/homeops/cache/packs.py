@@ -1,11 +1,13 @@
-"""A pack: many small cache entries of one repository kept in one checksummed ``Store`` entry.
+"""A pack: many small cache entries of one repository kept in a few checksummed ``Store`` entries.
 
-A run reads the pack once, serves its lookups from memory, and writes it back once at its end, only when it
-added something. Each entry remembers the last *generation* (the count of runs that wrote the pack) that
-used it; an entry no run used in the last ``KEEP_GENERATIONS`` writing runs is dropped. A run that uses
-only part of the repository (``--root``, one side of a ``diff``) therefore keeps the entries of the others,
-while entries of files and builds that no longer exist age out. Two runs writing the same pack at once
-each leave a complete one (the ``Store`` renames atomically); the entries only the other run added are
+A pack is split into ``SHARDS`` shards by a hash of each blob's key, each one ``Store`` entry. A run reads a
+shard when it first looks a key of it up, serves its lookups from memory, and at its end writes back only
+the shards to which it added something: a run that rebuilt one app among hundreds rewrites a shard or two,
+not megabytes. Each entry remembers the last *generation* (the count of runs that wrote its shard) that
+used it; an entry no run used in the last ``KEEP_GENERATIONS`` writes of its shard is dropped. A run that
+uses only part of the repository (``--root``, one side of a ``diff``) therefore keeps the entries of the
+others, while entries of files and builds that no longer exist age out. Two runs writing the same shard at
+once each leave a complete one (the ``Store`` renames atomically); the entries only the other run added are
 built again later.
 """
 
@@ -14,15 +16,18 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import zlib
 from collections.abc import Hashable, Iterable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from homeops.cache.store import Store
 
 K = TypeVar("K", bound=Hashable)
 
 KEEP_GENERATIONS = 20
-"""How many writing runs an entry survives without being used."""
+"""How many runs writing its shard an entry survives without being used."""
+SHARDS = 16
+"""Store entries per pack: a run that adds a few blobs rewrites the shards holding them, not all."""
 
 
 def pack_key(kind: str, *parts: str) -> str:
@@ -32,39 +37,70 @@ def pack_key(kind: str, *parts: str) -> str:
     return kind + digest
 
 
-class Pack(Generic[K]):
-    """Blobs by key, stored as one entry ``key`` of ``store`` (see the module docstring)."""
+def shard_of(key: Hashable) -> int:
+    """The shard of ``key``: by its first string (a content hash), so a file's parse and its index go
+    together."""
+    first = key[0] if isinstance(key, tuple) and key else key
+    return zlib.crc32(str(first).encode()) % SHARDS
 
-    def __init__(self, store: Store, key: str) -> None:
-        self.store = store
-        self.key = key
-        self._generation = 0
-        self._stored: dict[K, tuple[int, bytes]] = {}
-        raw = store.get(key)
+
+class _Shard:
+    __slots__ = ("added", "generation", "stored", "used")
+
+    def __init__(self, raw: bytes | None) -> None:
+        self.generation = 0
+        self.stored: dict[Any, tuple[int, bytes]] = {}
         if raw is not None:
             try:
                 generation, entries = pickle.loads(raw)
             except Exception:  # another format, or not a pack: rebuilt
                 generation, entries = 0, {}
             if isinstance(generation, int) and isinstance(entries, dict):
-                self._generation, self._stored = generation, entries
-        self._used: dict[K, bytes] = {}
+                self.generation, self.stored = generation, entries
+        self.used: dict[Any, bytes] = {}
         self.added = 0
 
+
+class Pack(Generic[K]):
+    """Blobs by key, stored as ``SHARDS`` entries ``key`` + shard of ``store`` (see the module docstring)."""
+
+    def __init__(self, store: Store, key: str) -> None:
+        self.store = store
+        self.key = key
+        self._shards: list[_Shard | None] = [None] * SHARDS
+
+    def shard_key(self, index: int) -> str:
+        """The store key of shard ``index``."""
+        return f"{self.key}{index:x}"
+
+    def _shard(self, key: K) -> _Shard:
+        index = shard_of(key)
+        found = self._shards[index]
+        if found is None:
+            found = self._shards[index] = _Shard(self.store.get(self.shard_key(index)))
+        return found
+
+    @property
+    def added(self) -> int:
+        """Blobs this run added or dropped, not yet written."""
+        return sum(s.added for s in self._shards if s is not None)
+
     def get(self, key: K) -> bytes | None:
-        found = self._used.get(key)
+        shard = self._shard(key)
+        found = shard.used.get(key)
         if found is not None:
             return found
-        entry = self._stored.get(key)
+        entry = shard.stored.get(key)
         if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], bytes)):
             return None
-        self._used[key] = entry[1]
+        shard.used[key] = entry[1]
         return entry[1]
 
     def put(self, key: K, blob: bytes) -> None:
-        if self._used.get(key) != blob:
-            self._used[key] = blob
-            self.added += 1
+        shard = self._shard(key)
+        if shard.used.get(key) != blob:
+            shard.used[key] = blob
+            shard.added += 1
 
     def take(self, entries: Iterable[tuple[K, bytes]]) -> None:
         """Add ``entries`` (what a helper process made, see ``homeops.cache.helper``)."""
@@ -73,17 +109,20 @@ class Pack(Generic[K]):
 
     def forget(self, key: K) -> None:
         """Drop ``key`` (a blob that turned out damaged), so that it is not written back."""
-        self._used.pop(key, None)
-        if self._stored.pop(key, None) is not None:
-            self.added += 1
+        shard = self._shard(key)
+        shard.used.pop(key, None)
+        if shard.stored.pop(key, None) is not None:
+            shard.added += 1
 
     def flush(self) -> None:
-        """Write the pack when this run added or dropped something."""
-        if not self.added:
-            return
-        generation = self._generation + 1
-        oldest = generation - KEEP_GENERATIONS
-        kept = {k: v for k, v in self._stored.items() if v[0] > oldest}
-        kept.update((k, (generation, blob)) for k, blob in self._used.items())
-        self.store.put(self.key, pickle.dumps((generation, kept), protocol=pickle.HIGHEST_PROTOCOL))
-        self._generation, self._stored, self.added = generation, kept, 0
+        """Write each shard to which this run added, or from which it dropped, something."""
+        for index, shard in enumerate(self._shards):
+            if shard is None or not shard.added:
+                continue
+            generation = shard.generation + 1
+            oldest = generation - KEEP_GENERATIONS
+            kept = {k: v for k, v in shard.stored.items() if v[0] > oldest}
+            kept.update((k, (generation, blob)) for k, blob in shard.used.items())
+            payload = pickle.dumps((generation, kept), protocol=pickle.HIGHEST_PROTOCOL)
+            self.store.put(self.shard_key(index), payload)
+            shard.generation, shard.stored, shard.added = generation, kept, 0
