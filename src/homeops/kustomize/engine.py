@@ -16,13 +16,15 @@ and the output sort.
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from homeops.errors import BuildError, HomeopsError, Location
-from homeops.kustomize import generators, hashing, namereference, patches, replacements, transformers
+from homeops.kustomize import hashing, namereference
 from homeops.kustomize.builtin_config import default_tconfig, load_configurations
 from homeops.kustomize.context import KContext
 from homeops.kustomize.files import FileLoader, is_remote
@@ -42,20 +44,31 @@ LOCAL_CONFIG_ANNOTATION = "config.kubernetes.io/local-config"
 
 Step = Callable[[ResMap, Any, KContext], None]
 
-# The kustomization fields that transform, in kustomize's order.
-TRANSFORM_STEPS: tuple[tuple[str, Step], ...] = (
-    ("patchesStrategicMerge", patches.apply_patches_strategic_merge),
-    ("patches", patches.apply_patches),
-    ("namespace", transformers.apply_namespace),
-    ("namePrefix|nameSuffix", transformers.apply_prefix_suffix),
-    ("labels", transformers.apply_labels),
-    ("commonLabels", transformers.apply_common_labels),
-    ("commonAnnotations", transformers.apply_common_annotations),
-    ("patchesJson6902", patches.apply_patches_json6902),
-    ("replicas", transformers.apply_replicas),
-    ("images", transformers.apply_images),
-    ("replacements", replacements.apply_replacements),
+# The kustomization fields that transform, in kustomize's order, and what applies each (``module:function``
+# of homeops.kustomize, imported when a kustomization first uses the field: a build without patches loads
+# neither the patch engine nor PyYAML).
+TRANSFORM_STEPS: tuple[tuple[str, str], ...] = (
+    ("patchesStrategicMerge", "patches:apply_patches_strategic_merge"),
+    ("patches", "patches:apply_patches"),
+    ("namespace", "transformers:apply_namespace"),
+    ("namePrefix|nameSuffix", "transformers:apply_prefix_suffix"),
+    ("labels", "transformers:apply_labels"),
+    ("commonLabels", "transformers:apply_common_labels"),
+    ("commonAnnotations", "transformers:apply_common_annotations"),
+    ("patchesJson6902", "patches:apply_patches_json6902"),
+    ("replicas", "transformers:apply_replicas"),
+    ("images", "transformers:apply_images"),
+    ("replacements", "replacements:apply_replacements"),
 )
+GENERATOR_FIELDS = ("configMapGenerator", "secretGenerator", "generatorOptions")
+
+
+@functools.cache
+def _step(target: str) -> Step:
+    """The function ``module:function`` of ``TRANSFORM_STEPS``, imported once."""
+    module, name = target.split(":")
+    step: Step = getattr(importlib.import_module(f"homeops.kustomize.{module}"), name)
+    return step
 
 
 @dataclass
@@ -116,18 +129,21 @@ class KustTarget:
         if k.data.get("configurations"):
             acc.tconfig = load_configurations(acc.tconfig, k.data["configurations"], ctx)
         ctx.tconfig = acc.tconfig
-        generators.run_generators(acc.resmap, k.data, ctx)
+        if any(k.data.get(f) is not None for f in GENERATOR_FIELDS):
+            from homeops.kustomize import generators
+
+            generators.run_generators(acc.resmap, k.data, ctx)
         for ref, loc in k.strings("components"):
             self._accumulate_component(acc, ref, loc, stack)
         ctx.tconfig = acc.tconfig
-        for key, step in TRANSFORM_STEPS:
+        for key, target in TRANSFORM_STEPS:
             if "|" in key:
                 if any(k.data.get(part) for part in key.split("|")):
-                    step(acc.resmap, k.data, ctx)
+                    _step(target)(acc.resmap, k.data, ctx)
                 continue
             value = k.data.get(key)
             if value is not None and value != "" and value != [] and value != {}:
-                step(acc.resmap, value, ctx)
+                _step(target)(acc.resmap, value, ctx)
         return acc
 
     def _resolve_ref(self, base: Path, ref: str, loc: Location, what: str) -> Path:
