@@ -27,9 +27,11 @@ from homeops.yaml.loader import load_documents
 
 if TYPE_CHECKING:
     from homeops.cache.helper import Helper, Send
+    from homeops.cache.stats import StatMemo
     from homeops.kustomize.files import FileLoader
 
 _FORMAT = "homeops-parse-5"
+STATS_FORMAT = "homeops-stats-1"
 
 
 class ParseStore:
@@ -48,6 +50,7 @@ class ParseStore:
         self.key = pack_key("p", _FORMAT, __version__, identity)
         self.pack: Pack[tuple[str, str]] = Pack(store, self.key)
         self.added = 0  # files this run parsed and added
+        self.stats: StatMemo | None = None  # the digests of the work tree's files (written with the pack)
 
     def _key(self, key: tuple[str, str]) -> tuple[str, str]:
         digest, display = key
@@ -98,8 +101,10 @@ class ParseStore:
         self.added += 1
 
     def flush(self) -> None:
-        """Write the pack when this run added a file (see ``homeops.cache.packs``)."""
+        """Write the pack when this run added a file (see ``homeops.cache.packs``), and the stat memo."""
         self.pack.flush()
+        if self.stats is not None:
+            self.stats.flush()
 
     def take(self, helper: Helper) -> None:
         """Add what a helper process parsed meanwhile (see ``fill_from_end``)."""
@@ -109,10 +114,11 @@ class ParseStore:
         """In a helper process: parse ``files`` last first, sending each one the pack lacks."""
         for path in reversed(files):
             try:
-                data, found = loader.parse_key(path)
+                found = loader.parse_key(path)
                 key = self._key(found)
                 if self.pack.get(key) is not None:
                     continue
+                data = loader.read_bytes(path)
                 send(key, dumps_tree(load_documents(data, found[1]), self.prefix))
             except HomeopsError:  # the parent reports it when it parses the file
                 continue

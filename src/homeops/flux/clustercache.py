@@ -72,7 +72,7 @@ def load_repository(
             return file_entries(loader.parsed(path), path, rel)
         if helper is not None:
             parses.take(helper)
-        _, key = loader.parse_key(path)
+        key = loader.parse_key(path)
         index = parses.index(key)
         recent.append(index is None)
         if index is not None:
@@ -118,15 +118,21 @@ def _parse_store(options: ClusterOptions, builder: Builder) -> ParseStore | None
     """The parse cache of the repository's files (with the build cache only)."""
     if options.cache_dir is None:
         return None
-    from homeops.cache.parses import ParseStore
+    from homeops.cache.packs import pack_key
+    from homeops.cache.parses import STATS_FORMAT, ParseStore
     from homeops.cache.store import Store
 
     loader = builder.loader
     shown = loader.display(loader.root)
     prefix = "" if shown == "." else shown.rstrip("/") + "/"
     identity = options.cache_identity or str(loader.root)
-    store = ParseStore(Store(options.cache_dir, options.cache_max_size), identity, str(loader.root), prefix)
-    builder.loader.parse_store = store
+    backing = Store(options.cache_dir, options.cache_max_size)
+    store = ParseStore(backing, identity, str(loader.root), prefix)
+    loader.parse_store = store
+    if options.cache_identity is None:  # the work tree itself, not a temporary checkout of another ref
+        from homeops.cache.stats import StatMemo
+
+        store.stats = loader.stat_memo = StatMemo(backing, pack_key("s", STATS_FORMAT, str(loader.root)))
     return store
 
 

@@ -75,6 +75,14 @@ class ParseCache(Protocol):
     def put(self, key: tuple[str, str], docs: list[Any]) -> None: ...
 
 
+class DigestMemo(Protocol):
+    """Content hashes of files by their ``stat`` signature, kept across runs (``homeops.cache.stats``)."""
+
+    def lookup(self, path: str, max_size: int) -> str | None: ...
+
+    def record(self, path: str, st: os.stat_result, digest: str) -> None: ...
+
+
 class FileLoader:
     """Reads files under ``root`` for a build, with a parse cache keyed by content hash."""
 
@@ -91,6 +99,8 @@ class FileLoader:
         self.kustomization_files: dict[Path, list[Path]] = {}  # see find_kustomization_file
         self.reads: set[Path] | None = None  # when a set, every path read is added to it (see ``tracking``)
         self.parse_store: ParseCache | None = None  # parsed documents kept across runs (the build cache)
+        self.stat_memo: DigestMemo | None = None  # digests without reading the files (the build cache)
+        self._remembered: set[Path] = set()  # digests taken from stat_memo, of files not read yet
 
     @contextmanager
     def tracking(self) -> Iterator[set[Path]]:
@@ -176,7 +186,8 @@ class FileLoader:
             return cached
         try:
             with open(path, "rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
+                st = os.fstat(fh.fileno())
+                size = st.st_size
                 if size > self.max_bytes:
                     raise InputError(
                         f"{self.display(path)} is too large ({size} bytes; the limit is {self.max_bytes})",
@@ -188,11 +199,32 @@ class FileLoader:
         except OSError as exc:
             raise BuildError(f"cannot read {self.display(path)}: {exc.strerror}", location=where) from None
         self._bytes[path] = data
+        if path in self._remembered:  # its digest came from the memo, and keys were made with it
+            self._remembered.discard(path)
+            if hashlib.blake2b(data, digest_size=16).hexdigest() != self._digests[path]:
+                raise BuildError(
+                    f"{self.display(path)} changed while homeops was reading the repository; run it again",
+                    location=where,
+                )
+        elif self.stat_memo is not None and path not in self._digests:
+            found = self._digests[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
+            self.stat_memo.record(str(path), st, found)
         return data
 
     def digest(self, path: Path, where: Location | None = None) -> str:
-        """The content hash of ``path`` (hex, 128-bit BLAKE2b), computed once per file and run; a read."""
-        return self._hash(path, self.read_bytes(path, where))
+        """The content hash of ``path`` (hex, 128-bit BLAKE2b), once per file and run: from ``stat_memo``
+        when the file's signature is the one recorded with it, else read and hashed."""
+        found = self._digests.get(path)
+        if found is None and self.stat_memo is not None and path not in self._bytes:
+            found = self.stat_memo.lookup(str(path), self.max_bytes)
+            if found is not None:
+                self._digests[path] = found
+                self._remembered.add(path)
+        if found is None:
+            return self._hash(path, self.read_bytes(path, where))
+        if self.reads is not None:
+            self.reads.add(path)
+        return found
 
     def _hash(self, path: Path, data: bytes) -> str:
         found = self._digests.get(path)
@@ -204,21 +236,20 @@ class FileLoader:
         """Parsed documents of ``path`` (a fresh copy each call, so callers may mutate them)."""
         return [deep_copy(d) for d in self.parsed(path, where)]
 
-    def parse_key(self, path: Path, where: Location | None = None) -> tuple[bytes, tuple[str, str]]:
-        """The bytes of ``path`` and the key its parse is kept under: (content hash, name shown)."""
-        data = self.read_bytes(path, where)
-        return data, (self._hash(path, data), self.display(path))
+    def parse_key(self, path: Path, where: Location | None = None) -> tuple[str, str]:
+        """The key the parse of ``path`` is kept under: (content hash, name shown)."""
+        return self.digest(path, where), self.display(path)
 
     def parsed(self, path: Path, where: Location | None = None) -> list[Any]:
         """Parsed documents of ``path``, shared: callers must not mutate them (see ``load_yaml``)."""
-        data, key = self.parse_key(path, where)
+        key = self.parse_key(path, where)
         display = key[1]
         docs = self._parsed.get(key)
         if docs is None:
             store = self.parse_store
             docs = store.get(key) if store is not None else None
             if docs is None:
-                docs = load_documents(data, display)
+                docs = load_documents(self.read_bytes(path, where), display)
                 if store is not None:
                     store.put(key, docs)
             self._parsed[key] = docs

@@ -1,0 +1,100 @@
+"""Content digests of a work tree's files by their ``stat`` signature, kept across runs.
+
+Every cache key of homeops holds the content hash of the files it depends on, so a warm run hashes every
+YAML file of the repository (over a thousand in a large home-ops repository), and reading them is most of
+its file work. Like git's index, ``StatMemo`` remembers, for each file hashed, its signature (device, inode,
+size, modification and change times in nanoseconds) and its digest; a later run whose ``stat`` of the file
+gives the same signature takes the digest without reading the file. Any write to a file sets its change
+time (``ctime``, which no program can set back), and replacing it gives another inode, so a changed file
+never matches.
+
+A file changed within the clock's granularity of its last hashing could keep the same times: a signature
+is therefore recorded only when both its times lie ``SETTLED_NS`` before the run began (the file was not
+being written when it was hashed, and any later write gives a later change time); a file just edited is
+read and hashed again until it has settled. A run that reads a file whose digest it took from the memo
+checks that digest against the bytes (``FileLoader.read_bytes``).
+
+The memo of a work tree is one ``Store`` entry, ``s<key>``, written when the run recorded something new;
+an entry no run looked up in the last ``KEEP_GENERATIONS`` writes is dropped. A checkout of another ref
+in a temporary directory (``diff``'s base) has no memo: its paths never come back.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+
+from homeops.cache.packs import KEEP_GENERATIONS
+from homeops.cache.store import Store
+
+SETTLED_NS = 2_000_000_000
+"""How long before a run a file's times must lie for its signature to be recorded (2 s)."""
+
+Signature = tuple[int, int, int, int, int]
+
+
+def signature(st: os.stat_result) -> Signature:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+class StatMemo:
+    """Digests by path and signature (see the module docstring)."""
+
+    def __init__(self, store: Store, key: str) -> None:
+        self.store = store
+        self.key = key
+        self.started = time.time_ns()
+        self._generation = 0
+        self._entries: dict[str, tuple[int, Signature, str]] = {}  # path: (generation, signature, digest)
+        raw = store.get(key)
+        if raw is not None:
+            try:
+                generation, entries = pickle.loads(raw)
+            except Exception:  # another format, or damaged: started again
+                generation, entries = 0, {}
+            if isinstance(generation, int) and isinstance(entries, dict):
+                self._generation, self._entries = generation, entries
+        self._used: set[str] = set()
+        self.added = 0
+
+    def lookup(self, path: str, max_size: int) -> str | None:
+        """The digest of ``path`` when its signature is the recorded one (and its size at most ``max_size``),
+        else None (then the file is read)."""
+        entry = self._entries.get(path)
+        if entry is None:
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        found = signature(st)
+        if found != entry[1] or st.st_size > max_size:
+            return None
+        self._used.add(path)
+        return entry[2]
+
+    def record(self, path: str, st: os.stat_result, digest: str) -> None:
+        """Remember ``digest`` for the bytes read with ``st`` (the ``fstat`` of the read), once settled."""
+        if max(st.st_mtime_ns, st.st_ctime_ns) > self.started - SETTLED_NS:
+            return
+        found = signature(st)
+        entry = self._entries.get(path)
+        self._used.add(path)
+        if entry is None or entry[1] != found or entry[2] != digest:
+            self._entries[path] = (self._generation, found, digest)
+            self.added += 1
+
+    def flush(self) -> None:
+        """Write the memo when this run recorded something new."""
+        if not self.added:
+            return
+        generation = self._generation + 1
+        oldest = generation - KEEP_GENERATIONS
+        kept = {
+            path: (generation if path in self._used else used, sig, digest)
+            for path, (used, sig, digest) in self._entries.items()
+            if path in self._used or used > oldest
+        }
+        self.store.put(self.key, pickle.dumps((generation, kept), protocol=pickle.HIGHEST_PROTOCOL))
+        self._generation, self._entries, self.added = generation, kept, 0
