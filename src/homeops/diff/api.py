@@ -62,6 +62,8 @@ class DiffResult:
     problems: list[str] = field(default_factory=list)
     not_compared: list[NotCompared] = field(default_factory=list)  # failed (also a finding) or external
     masker: SecretMasker | None = field(default=None, repr=False)  # what every output goes through
+    builds: tuple[ClusterBuild, ClusterBuild] | None = field(default=None, repr=False, compare=False)
+    """The base and head builds compared."""
 
     @property
     def has_differences(self) -> bool:
@@ -147,8 +149,10 @@ def diff(options: DiffOptions) -> DiffResult:
         if options.files_only:
             files = touched(changed, base, head)
             files.failed = pairing.failures
-            return DiffResult(options.base, head_label, files=files, masker=masker)
-        return _masked(_compare(options, base, head, changed, head_label, pairing, masker), masker)
+            return DiffResult(options.base, head_label, files=files, masker=masker, builds=(base, head))
+        result = _masked(_compare(options, base, head, changed, head_label, pairing, masker), masker)
+        result.builds = (base, head)
+        return result
 
 
 def _same_tree(git: GitRepo, base: str, head: str | None) -> bool:

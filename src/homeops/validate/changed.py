@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ class Scope:
     affected: tuple[str, ...]  # refs of changed ones and those that reach them
     files: frozenset[str]  # changed files, and files read by affected Kustomizations
     objects: frozenset[str]  # "Kind/namespace/name" of the affected Kustomizations' objects
+    build: ClusterBuild | None = field(default=None, repr=False, compare=False)  # the base's build
 
     def keeps(self, finding: Finding) -> bool:
         return finding.file in self.files or finding.object in self.objects
@@ -184,6 +185,7 @@ class BaseSide:
             tuple(sorted(r for _, r in affected)),
             frozenset(files),
             frozenset(objects),
+            base,
         )
 
 

@@ -54,6 +54,8 @@ class ValidateResult:
     repo: Path
     extra: dict[str, Any] = field(default_factory=dict)
     masker: SecretMasker | None = field(default=None, repr=False, compare=False)
+    cluster: ClusterBuild | None = field(default=None, repr=False, compare=False)  # the build validated
+    base_cluster: ClusterBuild | None = field(default=None, repr=False, compare=False)  # --base: its build
 
     @property
     def errors(self) -> int:
@@ -172,7 +174,9 @@ def _validated(
         extra["base"] = {**reach.to_json(), "findings_outside": len(findings) - len(kept)}
         findings = kept
     masker = cluster_masker(cluster, cluster_options.identities)
-    return ValidateResult(findings, rules, suppressed, time.perf_counter() - started, root, extra, masker)
+    seconds = time.perf_counter() - started
+    base = reach.build if base_side is not None else None
+    return ValidateResult(findings, rules, suppressed, seconds, root, extra, masker, cluster, base)
 
 
 def postprocess(findings: list[Finding], config: ValidateConfig, root: Path) -> tuple[list[Finding], int]:
