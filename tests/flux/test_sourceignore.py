@@ -257,3 +257,25 @@ def test_a_pruned_walk_reads_any_depth_patterns_as_the_matcher_does(
     got = [p.relative_to(tmp_path).as_posix() for p in walk_files(tmp_path, matcher)]
     assert got == expected
     assert not set(tree) <= set(expected)  # the patterns do leave files out
+
+
+def test_a_symlinked_sourceignore_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").write_text("*.yaml\n")
+    (tmp_path / ".sourceignore").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "a.yaml").write_text("kind: A\n")
+    assert SourceIgnore.from_repo(tmp_path).user_patterns == ()
+    assert [p.name for p in walk_yaml_files(tmp_path)] == ["a.yaml"]
+
+
+def test_the_walk_reuses_the_listings_of_from_repo_once(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "a.yaml").write_text("kind: A\n")
+    matcher = SourceIgnore.from_repo(tmp_path)
+    (tmp_path / "app" / "b.yaml").write_text("kind: B\n")  # after from_repo listed the directory
+    first = [p.name for p in walk_yaml_files(tmp_path, matcher)]
+    assert first == ["a.yaml"]  # the walk saw the listing from_repo made
+    assert [p.name for p in walk_yaml_files(tmp_path, matcher)] == ["a.yaml", "b.yaml"]  # listed again
+    assert [p.name for p in walk_yaml_files(tmp_path / "app", SourceIgnore.from_repo(tmp_path))] == [
+        "a.yaml",
+        "b.yaml",
+    ]  # another root: its own listing

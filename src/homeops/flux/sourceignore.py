@@ -232,36 +232,45 @@ def default_patterns() -> list[IgnorePattern]:
     return _split(",".join((EXCLUDE_EXT, EXCLUDE_CI, EXCLUDE_EXTRA)))
 
 
-def load_ignore_files(root: Path) -> list[IgnorePattern]:
-    """Every ``.sourceignore`` under ``root`` in Flux's order (not entering ``.git`` or symlinked dirs)."""
+Listings = dict[str, list[os.DirEntry[str]]]
+"""Directory entries by directory path, as one walk listed them (``load_ignore_files``, ``_walk``)."""
+
+
+def load_ignore_files(root: Path, listings: Listings | None = None) -> list[IgnorePattern]:
+    """Every ``.sourceignore`` under ``root`` in Flux's order (not entering ``.git`` or symlinked dirs);
+    each directory's entries go to ``listings`` when given (the walk of the files then lists none again)."""
     out: list[IgnorePattern] = []
 
-    def visit(directory: Path, domain: tuple[str, ...]) -> None:
-        ignore_file = directory / IGNORE_FILE
-        if ignore_file.is_file() and not ignore_file.is_symlink():
-            try:
-                text = ignore_file.read_bytes().decode("utf-8", "surrogateescape")
-            except OSError:
-                text = ""
-            out.extend(read_patterns(text, domain))
+    def visit(directory: str, domain: tuple[str, ...]) -> None:
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
             return
+        if listings is not None:
+            listings[directory] = entries
+        for entry in entries:
+            if entry.name == IGNORE_FILE and entry.is_file(follow_symlinks=False):  # not a symbolic link
+                try:
+                    with open(entry.path, "rb") as fh:
+                        text = fh.read().decode("utf-8", "surrogateescape")
+                except OSError:
+                    text = ""
+                out.extend(read_patterns(text, domain))
         for entry in entries:
             if entry.name != ".git" and entry.is_dir(follow_symlinks=False):
-                visit(Path(entry.path), (*domain, entry.name))
+                visit(entry.path, (*domain, entry.name))
 
-    visit(root, ())
+    visit(str(root), ())
     return out
 
 
 class SourceIgnore:
     """The ignore matcher for one GitRepository artifact."""
 
-    __slots__ = ("_globs", "_simple", "patterns", "user_patterns")
+    __slots__ = ("_globs", "_listed", "_simple", "patterns", "user_patterns")
 
     def __init__(self, user_patterns: Sequence[IgnorePattern] = ()) -> None:
+        self._listed: tuple[str, Listings] | None = None  # the root from_repo walked, and its listings
         self.user_patterns: tuple[IgnorePattern, ...] = tuple(user_patterns)
         base = vcs_patterns() if self.user_patterns else vcs_patterns() + default_patterns()
         self.patterns: tuple[IgnorePattern, ...] = (*base, *self.user_patterns)
@@ -271,10 +280,19 @@ class SourceIgnore:
     @classmethod
     def from_repo(cls, root: Path, extra: str | None = None) -> SourceIgnore:
         """The matcher for a checkout at ``root``; ``extra`` is ``GitRepository.spec.ignore`` when set."""
-        ps = load_ignore_files(root)
+        listings: Listings = {}
+        ps = load_ignore_files(root, listings)
         if extra is not None:
             ps.extend(read_patterns(extra))
-        return cls(ps)
+        found = cls(ps)
+        found._listed = (str(root), listings)
+        return found
+
+    def listings_of(self, root: Path) -> Listings | None:
+        """The directory listings ``from_repo`` made walking ``root`` (taken once: a later walk lists the
+        directories again, as they are then)."""
+        listed, self._listed = self._listed, None
+        return listed[1] if listed is not None and listed[0] == str(root) else None
 
     @property
     def has_inclusions(self) -> bool:
@@ -352,12 +370,15 @@ def _walk(root: Path, ignore: SourceIgnore | None) -> list[tuple[str, ...]]:
     keep_git = any(p.inclusion and ".git" in p.text for p in matcher.patterns)
     found: list[tuple[str, ...]] = []
     test = matcher.pruned_ignored if prune else matcher.match_parts
+    listings = matcher.listings_of(root) or {}
 
     def visit(directory: str, parts: tuple[str, ...]) -> None:
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:
-            return
+        entries = listings.get(directory)
+        if entries is None:
+            try:
+                entries = list(os.scandir(directory))
+            except OSError:
+                return
         for entry in entries:
             sub = (*parts, entry.name)
             if entry.is_symlink():
