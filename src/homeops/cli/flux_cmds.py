@@ -12,17 +12,7 @@ import click
 from homeops.cli.common import console, plain_table, print_json, repo_options, repo_options_with_path
 from homeops.cli.lifetime import keep
 from homeops.errors import HomeopsError
-from homeops.flux.api import (
-    BuildAllOptions,
-    BuildHrOptions,
-    BuildKsOptions,
-    GetOptions,
-    RepoOptions,
-    build_all,
-    build_hr,
-    build_ks,
-    get,
-)
+from homeops.flux.api import BuildAllOptions, RepoOptions, build_all
 
 _OUTPUT = click.Choice(["table", "json", "yaml"])
 
@@ -53,6 +43,8 @@ def get_command(
     """
     if all_namespaces and namespace:
         raise click.UsageError("use either -A or -n NAMESPACE")
+    from homeops.flux.api_get import GetOptions, get
+
     result = keep(get(GetOptions(what=kind, namespace=namespace, repo=repo)))
     if output == "json":
         print_json(result.to_json())
@@ -136,6 +128,8 @@ def build_ks_command(
       homeops build ks games
       homeops build ks romm -n flux-system --show-secrets
     """
+    from homeops.flux.api_build import BuildKsOptions, build_ks
+
     options = BuildKsOptions(name, namespace, path, show_secrets, repo)
     result = keep(build_ks(options))
     node = result.node
@@ -189,6 +183,8 @@ def build_hr_command(
     """
     if render:
         repo = dataclasses.replace(repo, helm=True, only_releases=((namespace, name),))
+    from homeops.flux.api_build import BuildHrOptions, build_hr
+
     result = keep(build_hr(BuildHrOptions(name, namespace, show_secrets, repo)))
     rendered = _render_of(result) if render else None
     if output == "json":

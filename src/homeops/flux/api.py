@@ -6,7 +6,6 @@ JSON shapes produced by ``to_json`` methods are stable and documented in docs/js
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,24 +13,35 @@ from typing import TYPE_CHECKING, Any
 
 from homeops.errors import UsageError
 from homeops.flux.buildout import check_output_dir, output_names, write_nodes, writing
-from homeops.flux.cluster import (
-    ClusterBuild,
-    ClusterOptions,
-    HelmReleaseNode,
-    KsNode,
-    build_cluster,
-)
-from homeops.flux.kinds import HelmRelease
+from homeops.flux.cluster import ClusterBuild, ClusterOptions, build_cluster
 from homeops.flux.masking import SecretMasker, cluster_masker
 from homeops.flux.repository import git_root
-from homeops.flux.rows import hr_row, ks_row, not_applied_row, source_rows
-from homeops.sops import load_age_identities
-from homeops.yaml.nodes import YMap, to_plain
+from homeops.flux.rows import not_applied_row
 
 if TYPE_CHECKING:
-    from homeops.flux.helmvalues import ValuesResult
     from homeops.helm.releases import HelmOptions
     from homeops.validate.config import ValidateConfig
+
+_ELSEWHERE = {
+    **dict.fromkeys(("GetOptions", "GetResult", "get"), "homeops.flux.api_get"),
+    **dict.fromkeys(
+        ("BuildKsOptions", "BuildKsResult", "build_ks", "BuildHrOptions", "BuildHrResult", "build_hr"),
+        "homeops.flux.api_build",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """``get``, ``build ks`` and ``build hr`` (and their options and results), from the modules that hold
+    them, imported on first use: ``build all`` loads neither."""
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +91,11 @@ class RepoOptions:
 
     def age_identities(self) -> tuple[str, ...]:
         """The age identities given (``identities``), else those of ``--age-key`` and the environment."""
-        return tuple(self.identities) or tuple(load_age_identities(key_file=self.age_key))
+        if self.identities:
+            return tuple(self.identities)
+        from homeops.sops.age import load_age_identities
+
+        return tuple(load_age_identities(key_file=self.age_key))
 
     def _helm_options(self, config: ValidateConfig) -> HelmOptions | None:
         if not self.helm:
@@ -124,232 +138,13 @@ def _repo_relative(repo: Path, path: str, flag: str) -> str:
     return "" if rel == "." else rel
 
 
-@dataclass(frozen=True, slots=True)
-class GetOptions:
-    what: str  # ks | hr | sources
-    namespace: str | None = None  # None: all namespaces
-    repo: RepoOptions = field(default_factory=RepoOptions)
-
-
-@dataclass
-class GetResult:
-    what: str
-    rows: list[dict[str, Any]]
-    problems: list[str]
-    notes: list[str] = field(default_factory=list)
-    clusters: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        key = {"ks": "kustomizations", "hr": "helmreleases", "sources": "sources"}[self.what]
-        return {key: self.rows, "problems": self.problems, "notes": self.notes, "clusters": self.clusters}
-
-
-def get(options: GetOptions) -> GetResult:
-    """List Flux Kustomizations, HelmReleases or sources of the repository's tree."""
-    if options.what not in ("ks", "hr", "sources"):
-        raise UsageError(f"unknown kind {options.what!r}: use ks, hr or sources")
-    copts = options.repo.cluster_options()
-    cluster = build_cluster(copts)
-    ns = options.namespace
-    rows: list[dict[str, Any]]
-    if options.what == "ks":
-        rows = [ks_row(n) for n in cluster.nodes if ns is None or n.namespace == ns]
-        for na in cluster.not_applied:
-            if ns is not None and na.ks.namespace != ns:
-                continue
-            rows.append(not_applied_row(na))
-    elif options.what == "hr":
-        rows = [hr_row(h, cluster) for h in cluster.helmreleases if ns is None or h.hr.namespace == ns]
-    else:
-        rows = [s for s in source_rows(cluster) if ns is None or s["namespace"] == ns]
-    mask = cluster_masker(cluster, copts.identities)
-    return GetResult(
-        options.what,
-        mask.data(rows),
-        mask.data(cluster.problems),
-        mask.data(cluster.notes),
-        cluster.clusters,
-    )
-
-
 # -- build ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class BuildKsOptions:
-    name: str
-    namespace: str | None = None
-    path: Path | None = None  # build this directory instead of the Kustomization's spec.path
-    show_secrets: bool = False
-    repo: RepoOptions = field(default_factory=RepoOptions)
-
-
-@dataclass
-class BuildKsResult:
-    node: KsNode
-    objects: list[YMap]
-
-    def to_yaml(self) -> str:
-        from homeops.yaml.emitter import dump_documents
-
-        return dump_documents(self.objects)
-
-    def to_json(self) -> dict[str, Any]:
-        data = ks_row(self.node)  # the node is a masked copy unless --show-secrets
-        data["resources"] = [to_plain(o) for o in self.objects]
-        return data
-
-
-def _pick(nodes: list[Any], what: str, name: str, namespace: str | None, all_names: list[str]) -> Any:
-    if not nodes:
-        hint = ", ".join(sorted(set(all_names))[:20])
-        where = f" in namespace {namespace}" if namespace else ""
-        raise UsageError(f"no {what} named {name!r}{where}", hint=f"known: {hint}" if hint else None)
-    if len(nodes) > 1:
-        raise UsageError(f"several {what}s are named {name!r}; pick one with -n NAMESPACE")
-    return nodes[0]
-
-
-def _masker(show: bool, cluster: ClusterBuild, identities: tuple[str, ...]) -> SecretMasker | None:
+def masker_for(show: bool, cluster: ClusterBuild, identities: tuple[str, ...]) -> SecretMasker | None:
     """None with --show-secrets; else the masker of Secret values, SOPS values and what substitution
     derived from them (see homeops.flux.masking)."""
     return None if show else cluster_masker(cluster, identities)
-
-
-def _masked_node(node: KsNode, mask: SecretMasker) -> KsNode:
-    """A copy of ``node`` whose objects, error and unresolved uses are masked (for printing)."""
-    from dataclasses import replace
-
-    unresolved = [replace(u, object=mask.text(u.object), reason=mask.text(u.reason)) for u in node.unresolved]
-    return replace(
-        node,
-        objects=[mask.obj(o) for o in node.objects],
-        error=mask.text(node.error),
-        unresolved=unresolved,
-        notes=[mask.text(n) for n in node.notes],
-    )
-
-
-def build_ks(options: BuildKsOptions) -> BuildKsResult:
-    """The objects Flux would apply for one Kustomization (Secret values masked unless asked)."""
-    copts = options.repo.cluster_options()
-    cluster = build_cluster(copts)
-    nodes = cluster.find(options.name, options.namespace)
-    node: KsNode = _pick(
-        nodes, "Kustomization", options.name, options.namespace, [n.name for n in cluster.nodes]
-    )
-    if options.path is not None:
-        node = _rebuild_with_path(cluster, node, options.path, copts)
-    mask = _masker(options.show_secrets, cluster, copts.identities)
-    if mask is None:
-        return BuildKsResult(node, list(node.objects))
-    node = _masked_node(node, mask)
-    return BuildKsResult(node, node.objects)
-
-
-def _rebuild_with_path(cluster: ClusterBuild, node: KsNode, path: Path, copts: ClusterOptions) -> KsNode:
-    from homeops.flux.cluster import ClusterBuilder
-
-    real = path.resolve()
-    if not real.is_relative_to(cluster.repo.root):
-        raise UsageError(f"--path {path} is outside the repository {cluster.repo.root}")
-    rel = os.path.relpath(real, cluster.repo.root)
-    ks_obj = YMap(node.ks.obj.items())
-    spec = YMap(ks_obj.get("spec", {}).items()) if isinstance(ks_obj.get("spec"), dict) else YMap()
-    spec["path"] = "./" + rel
-    ks_obj["spec"] = spec
-    from homeops.flux.kinds import FluxKustomization
-
-    builder = ClusterBuilder(cluster.repo, copts)
-    fresh = KsNode(FluxKustomization.from_obj(ks_obj), node.tree, node.parent, node.defined_at)
-    builder.rebuild(fresh, [n for n in cluster.nodes if n is not node])
-    return fresh
-
-
-@dataclass(frozen=True, slots=True)
-class BuildHrOptions:
-    name: str
-    namespace: str | None = None
-    show_secrets: bool = False
-    repo: RepoOptions = field(default_factory=RepoOptions)
-
-
-@dataclass
-class BuildHrResult:
-    cluster: ClusterBuild
-    item: HelmReleaseNode
-    helmrelease: YMap
-    values: ValuesResult
-    show_secrets: bool
-    mask: SecretMasker | None = None  # None: --show-secrets
-
-    def to_yaml(self) -> str:
-        from homeops.yaml.emitter import dump_documents
-
-        values_doc = YMap()
-        values_doc["values"] = self.values.values
-        text = dump_documents([self.helmrelease])
-        body = dump_documents([values_doc])
-        return text + "---\n# Values helm-controller hands to the chart\n" + body
-
-    def to_json(self) -> dict[str, Any]:
-        data = hr_row(self.item, self.cluster)
-        data["helmrelease"] = to_plain(self.helmrelease)
-        data["values"] = to_plain(self.values.values)
-        data["valuesFrom"] = [
-            {"kind": u.ref.kind, "name": u.ref.name, "key": u.ref.values_key, "status": u.status}
-            for u in self.values.sources
-        ]
-        data["problems"] = [p.message for p in self.values.problems]
-        return self.mask.data(data) if self.mask is not None else data
-
-
-def build_hr(options: BuildHrOptions) -> BuildHrResult:
-    """A HelmRelease as Flux applies it, and the values helm-controller will compute for it."""
-    from homeops.flux.helmvalues import ValuesResult, compute_values, lookup_from
-
-    copts = options.repo.cluster_options()
-    cluster = build_cluster(copts)
-    items = [
-        h
-        for h in cluster.helmreleases
-        if h.hr.name == options.name and (options.namespace is None or h.hr.namespace == options.namespace)
-    ]
-    item: HelmReleaseNode = _pick(
-        items, "HelmRelease", options.name, options.namespace, [h.hr.name for h in cluster.helmreleases]
-    )
-    objects = [o for n in cluster.nodes if n.tree == item.parent.tree for o in n.objects]
-    lookup, _ = lookup_from(objects)
-    values = compute_values(item.hr, lookup)
-    hr_obj = item.obj
-    mask = _masker(options.show_secrets, cluster, copts.identities)
-    if mask is not None:
-        from dataclasses import replace
-
-        hr_obj = mask.obj(hr_obj)
-        masked = mask.obj(values.values)
-        if _uses_secret(item.hr):
-            masked = _mask_values(masked)
-        problems = tuple(replace(p, message=mask.text(p.message)) for p in values.problems)
-        values = ValuesResult(masked, problems, values.sources)
-    return BuildHrResult(cluster, item, hr_obj, values, options.show_secrets, mask)
-
-
-def _uses_secret(hr: HelmRelease) -> bool:
-    return any(v.kind == "Secret" for v in hr.values_from)
-
-
-def _mask_values(values: YMap) -> YMap:
-    """Values that came from Secrets cannot be told apart after merging: mask every scalar leaf."""
-    out = YMap()
-    for key, value in values.items():
-        if isinstance(value, YMap):
-            out[key] = _mask_values(value)
-        elif isinstance(value, dict):
-            out[key] = _mask_values(YMap(value.items()))
-        else:
-            out[key] = "**masked**" if value is not None else None
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,7 +173,7 @@ def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | N
         check_output_dir(out, "--output-dir")
     copts = options.repo.cluster_options()
     cluster = build_cluster(copts)
-    mask = _masker(options.show_secrets, cluster, copts.identities)
+    mask = masker_for(options.show_secrets, cluster, copts.identities)
     rows = []
     names = output_names(cluster.nodes)
     if out is not None:

@@ -34,7 +34,7 @@ from homeops.flux.envsubst_parser import Func, Node, ParseError, Parser, Text
 from homeops.flux.secrets import MASK, SecretResolver, mask_secrets
 from homeops.flux.strfuncs import apply_function
 from homeops.flux.variables import variables_from_resource
-from homeops.sops import ENCRYPTED_PLACEHOLDER
+from homeops.sops.marks import ENCRYPTED_PLACEHOLDER
 from homeops.yaml.nodes import YMap, YSeq, deep_copy
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from homeops.flux.kinds import (
 )
 from homeops.flux.sourceignore import SourceIgnore, walk_yaml_rel
 from homeops.kustomize.resource import split_api_version
-from homeops.sops.document import is_sops_encrypted
+from homeops.sops.marks import is_sops_encrypted
 from homeops.yaml.loader import load_file
 from homeops.yaml.nodes import YMap
 

@@ -19,13 +19,7 @@ from typing import TYPE_CHECKING, Any
 from homeops.errors import HomeopsError
 from homeops.flux.repository import ObjectEntry, Repository
 from homeops.flux.variables import variables_from_resource
-from homeops.sops import (
-    ENCRYPTED_PLACEHOLDER,
-    decrypt_document,
-    decrypt_documents,
-    is_sops_encrypted,
-    mask_encrypted,
-)
+from homeops.sops.marks import ENCRYPTED_PLACEHOLDER, is_sops_encrypted
 from homeops.yaml.nodes import YMap, YSeq, deep_copy
 
 if TYPE_CHECKING:
@@ -165,12 +159,16 @@ class SecretResolver:
                 return plain, True
             except HomeopsError as exc:
                 self.problems.append(str(exc))
+        from homeops.sops.document import mask_encrypted
+
         return mask_encrypted(obj), False
 
     def _decrypt(self, obj: YMap) -> YMap:
         """``obj`` decrypted. The MAC is checked over the file's documents as the repository holds them (one
         MAC for the whole file, as sops writes it): the built object may differ from them in clear values
         (a namespace kustomize set), which sops' MAC also covers."""
+        from homeops.sops.document import decrypt_document, decrypt_documents
+
         siblings = self._file_documents(obj)
         if not siblings:
             return decrypt_document(obj, self.identities)

@@ -6,24 +6,67 @@
 Nothing here logs or reports clear values: errors name paths and files only.
 """
 
-from homeops.sops.age import (
-    AgeError,
-    age_decrypt,
-    age_encrypt,
-    generate_identity,
-    identity_recipient,
-    load_age_identities,
-)
-from homeops.sops.document import (
-    ENCRYPTED_PLACEHOLDER,
-    SopsError,
-    SopsMetadata,
-    decrypt_document,
-    decrypt_documents,
-    is_sops_encrypted,
-    mask_encrypted,
-    parse_metadata,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from homeops.sops.age import (
+        AgeError,
+        age_decrypt,
+        age_encrypt,
+        generate_identity,
+        identity_recipient,
+        load_age_identities,
+    )
+    from homeops.sops.document import (
+        SopsError,
+        SopsMetadata,
+        decrypt_document,
+        decrypt_documents,
+        mask_encrypted,
+        parse_metadata,
+    )
+    from homeops.sops.marks import ENCRYPTED_PLACEHOLDER, is_sops_encrypted
+
+_FROM = {
+    **dict.fromkeys(
+        (
+            "AgeError",
+            "age_decrypt",
+            "age_encrypt",
+            "generate_identity",
+            "identity_recipient",
+            "load_age_identities",
+        ),
+        "homeops.sops.age",
+    ),
+    **dict.fromkeys(
+        (
+            "SopsError",
+            "SopsMetadata",
+            "decrypt_document",
+            "decrypt_documents",
+            "mask_encrypted",
+            "parse_metadata",
+        ),
+        "homeops.sops.document",
+    ),
+    **dict.fromkeys(("ENCRYPTED_PLACEHOLDER", "is_sops_encrypted"), "homeops.sops.marks"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The package's names, each imported from its module on first use (the tree walk needs only
+    ``marks``; decryption loads the rest, and cryptography, when a document is met)."""
+    module = _FROM.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ENCRYPTED_PLACEHOLDER",

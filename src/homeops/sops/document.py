@@ -28,6 +28,7 @@ from typing import Any
 
 from homeops.errors import InputError, Location
 from homeops.sops.age import AgeError, age_decrypt
+from homeops.sops.marks import ENCRYPTED_PLACEHOLDER, is_sops_encrypted
 from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
 
 __all__ = [
@@ -42,7 +43,6 @@ __all__ = [
     "parse_metadata",
 ]
 
-ENCRYPTED_PLACEHOLDER = "<encrypted>"
 _ENC = re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]", re.DOTALL)
 _MAC_ONLY_ENCRYPTED_INIT = hashlib.sha256(b"sops").digest()
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})$", re.IGNORECASE)
@@ -78,11 +78,6 @@ class SopsMetadata:
     encrypted_regex: str
     encrypted_comment_regex: str
     mac_only_encrypted: bool
-
-
-def is_sops_encrypted(obj: Any) -> bool:
-    """Whether a document carries SOPS metadata (a top-level ``sops`` mapping with a ``mac``)."""
-    return isinstance(obj, dict) and isinstance(obj.get("sops"), dict) and "mac" in obj["sops"]
 
 
 def _where(obj: Any, key: str | None = None) -> Location | None:
