@@ -131,3 +131,14 @@ def test_a_checkout_of_another_ref_has_no_memo(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     build_cluster(ClusterOptions(repo=repo, cache_dir=cache, cache_identity="/elsewhere"))
     assert not [p for p in cache.rglob("s*") if p.is_file()]
+
+
+def test_the_work_tree_named_as_its_own_identity_keeps_its_memo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # diff builds its head from the work tree with cache_identity set to the repository itself
+    _later(monkeypatch)
+    repo = checkout("substitution", tmp_path)
+    cache = tmp_path / "cache"
+    build_cluster(ClusterOptions(repo=repo, cache_dir=cache, cache_identity=str(repo)))
+    assert [p for p in cache.rglob("s*") if p.is_file()]

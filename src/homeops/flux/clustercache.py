@@ -8,6 +8,7 @@ only as cache entries, whose keys hold every input, so the output is the same wi
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,7 +130,8 @@ def _parse_store(options: ClusterOptions, builder: Builder) -> ParseStore | None
     backing = Store(options.cache_dir, options.cache_max_size)
     store = ParseStore(backing, identity, str(loader.root), prefix)
     loader.parse_store = store
-    if options.cache_identity is None:  # the work tree itself, not a temporary checkout of another ref
+    work_tree = options.cache_identity is None or os.path.realpath(options.cache_identity) == str(loader.root)
+    if work_tree:  # the work tree itself (diff's head too), not a temporary checkout of another ref
         from homeops.cache.stats import StatMemo
 
         store.stats = loader.stat_memo = StatMemo(backing, pack_key("s", STATS_FORMAT, str(loader.root)))
