@@ -41,7 +41,7 @@ from homeops.cache.store import Store
 from homeops.errors import HomeopsError
 from homeops.kustomize.files import FileLoader
 from homeops.kustomize.kustomization import KUSTOMIZATION_FILE_NAMES
-from homeops.yaml.nodes import Pos, YMap, YSeq, to_plain
+from homeops.yaml.nodes import Pos, YMap, YSeq
 
 if TYPE_CHECKING:
     from homeops.cache.helper import Helper, Send
@@ -249,7 +249,7 @@ class NodeCache:
 
     # -- keys -----------------------------------------------------------------------------------------
     def prekey(self, node: KsNode, kdir: Path, variables: Any) -> str:
-        spec = json.dumps(to_plain(node.ks.obj), sort_keys=True, default=repr)
+        spec = json.dumps(node.ks.obj, sort_keys=True, default=repr)  # dict and list subclasses as such
         return _h(
             self.context,
             node.tree.encode(),
