@@ -59,7 +59,7 @@ def _masked_node(node: KsNode, mask: SecretMasker) -> KsNode:
     """A copy of ``node`` whose objects, error and unresolved uses are masked (for printing)."""
     from dataclasses import replace
 
-    unresolved = [replace(u, object=mask.text(u.object), reason=mask.text(u.reason)) for u in node.unresolved]
+    unresolved = [u._replace(object=mask.text(u.object), reason=mask.text(u.reason)) for u in node.unresolved]
     return replace(
         node,
         objects=[mask.obj(o) for o in node.objects],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from homeops.errors import Location
 from homeops.flux.artifactsrc import ArtifactSources
@@ -71,9 +71,9 @@ class StoredObjects:
         return [next(walk) if flag else next(rest) for flag in self.order]
 
 
-@dataclass(frozen=True, slots=True)
-class Unresolved:
-    """A variable used but not set, where Flux's strict substitution fails."""
+class Unresolved(NamedTuple):
+    """A variable used but not set, where Flux's strict substitution fails (a named tuple, as
+    ``VariableUse``)."""
 
     variable: str
     object: str
@@ -83,9 +83,9 @@ class Unresolved:
     reason: str = "not set"
 
 
-@dataclass(frozen=True, slots=True)
-class VariableUse:
-    """A ``${VARIABLE}`` that Flux will substitute, where it is written, and its default if any."""
+class VariableUse(NamedTuple):
+    """A ``${VARIABLE}`` that Flux will substitute, where it is written, and its default if any (a named
+    tuple: a build records thousands, and the build cache restores them without running Python code)."""
 
     variable: str
     object: str

@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
 
 from homeops.findings import Finding, Severity
 from homeops.flux.cluster import VariableUse
@@ -43,7 +42,7 @@ def check(ctx: ValidateContext) -> Iterator[Finding]:
         for use in node.uses:
             if not use.file:  # a generated object: where its Kustomization is defined
                 loc = node.defined_at
-                use = replace(use, file=loc.file, line=loc.line or 0, column=loc.column or 0)
+                use = use._replace(file=loc.file, line=loc.line or 0, column=loc.column or 0)
             known = first.get(use.variable)
             if known is None or (use.file, use.line, use.column) < (known.file, known.line, known.column):
                 first[use.variable] = use
