@@ -276,8 +276,10 @@ class NodeCache:
         """The digest of file ``name`` (as a manifest stores it), once a run."""
         found = self._files.get(name)
         if found is None:
+            path = self._abs(name)
             try:
-                found = bytes.fromhex(self.loader.digest(Path(self._abs(name))))
+                known = self.loader.known_digest(path)
+                found = bytes.fromhex(known if known is not None else self.loader.digest(Path(path)))
             except HomeopsError:
                 found = _ABSENT
             self._files[name] = found

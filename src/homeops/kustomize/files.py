@@ -93,6 +93,7 @@ class FileLoader:
         self._parsed: dict[tuple[str, str], list[Any]] = {}
         self._bytes: dict[Path, bytes] = {}
         self._digests: dict[Path, str] = {}  # content hashes of the files in ``_bytes``
+        self._named: dict[str, str] = {}  # the same, by ``str`` of the path
         self._resolved: dict[tuple[Path, str], Path] = {}
         self._display: dict[Path, str] = {}
         self._reals: dict[str, str] = {}  # realpath's answers
@@ -207,7 +208,9 @@ class FileLoader:
                     location=where,
                 )
         elif self.stat_memo is not None and path not in self._digests:
-            found = self._digests[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
+            found = self._digests[path] = self._named[str(path)] = hashlib.blake2b(
+                data, digest_size=16
+            ).hexdigest()
             self.stat_memo.record(str(path), st, found)
         return data
 
@@ -218,7 +221,7 @@ class FileLoader:
         if found is None and self.stat_memo is not None and path not in self._bytes:
             found = self.stat_memo.lookup(str(path), self.max_bytes)
             if found is not None:
-                self._digests[path] = found
+                self._digests[path] = self._named[str(path)] = found
                 self._remembered.add(path)
         if found is None:
             return self._hash(path, self.read_bytes(path, where))
@@ -229,8 +232,15 @@ class FileLoader:
     def _hash(self, path: Path, data: bytes) -> str:
         found = self._digests.get(path)
         if found is None:
-            found = self._digests[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
+            found = self._digests[path] = self._named[str(path)] = hashlib.blake2b(
+                data, digest_size=16
+            ).hexdigest()
         return found
+
+    def known_digest(self, path: str) -> str | None:
+        """The digest this run already took of the file at ``path`` (as ``str`` of the path it was read by:
+        a normal absolute path), else None; no ``Path`` is made (the build cache asks for a thousand)."""
+        return self._named.get(path)
 
     def load_yaml(self, path: Path, where: Location | None = None) -> list[Any]:
         """Parsed documents of ``path`` (a fresh copy each call, so callers may mutate them)."""
