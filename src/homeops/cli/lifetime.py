@@ -14,7 +14,6 @@ from __future__ import annotations
 import atexit
 import os
 import sys
-import threading
 from typing import NoReturn, TypeVar
 
 import click
@@ -36,9 +35,15 @@ def keep(value: T) -> T:
     return value
 
 
+def _other_threads() -> bool:
+    """Whether a thread besides the main one runs (none can when ``threading`` was never imported)."""
+    threading = sys.modules.get("threading")
+    return threading is not None and threading.active_count() > 1
+
+
 def finish(code: int, held: list[object]) -> NoReturn:
     """End the process with ``code``: at once when a command kept its result (see the module docstring)."""
-    if held and threading.active_count() == 1:
+    if held and not _other_threads():
         try:
             sys.stdout.flush()
             sys.stderr.flush()
