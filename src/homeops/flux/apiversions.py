@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeops.kustomize.resource import split_api_version
+from homeops.kustomize.gvk import split_api_version
 from homeops.yaml.nodes import as_map, as_seq
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"

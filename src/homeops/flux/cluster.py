@@ -15,11 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from homeops.errors import HomeopsError, Location
-from homeops.findings import describe_object
 from homeops.flux.artifactsrc import EXTERNAL_ARTIFACT, ArtifactSources
 from homeops.flux.clustercache import load_repository, node_cache, start_helper, stored_objects
 from homeops.flux.clustertypes import StoredObjects
-from homeops.flux.generator import flux_kustomization_file
 from homeops.flux.kinds import (
     FluxKustomization,
     HelmRelease,
@@ -231,6 +229,7 @@ class ClusterBuilder:
         if not sets:
             node.generated = generated  # nothing to expand (and the expander is not even imported)
             return
+        from homeops.findings import describe_object
         from homeops.flux.resourceset import expand_resourceset, is_resourceset
 
         for obj in sets:
@@ -327,6 +326,8 @@ class ClusterBuilder:
             if self._restore(node, cache.lookup(prekey)):
                 node.cache_key = cache.last_key
                 return
+        from homeops.flux.generator import flux_kustomization_file  # building: the cache missed
+
         notes, problems = len(node.notes), len(self.secrets.problems)
         reads: set[Path] = set()
         try:
@@ -404,6 +405,7 @@ class ClusterBuilder:
     ) -> list[YMap]:
         """Flux's post-build on the kustomize output: substitution, decryption, common metadata, labels
         (``resolved``: the node's variables, when already looked up)."""
+        from homeops.findings import describe_object
         from homeops.flux.varsub import substitute_object  # the substitution engine: only when building
 
         ks = node.ks

@@ -18,7 +18,7 @@ from homeops.flux.apiversions import KUSTOMIZE_GROUP as KUSTOMIZE_GROUP
 from homeops.flux.apiversions import SOURCE_EXTENSIONS_GROUP as SOURCE_EXTENSIONS_GROUP
 from homeops.flux.apiversions import SOURCE_GROUP as SOURCE_GROUP
 from homeops.flux.kustomizetypes import PostRenderer, parse_post_renderers
-from homeops.kustomize.resource import split_api_version
+from homeops.kustomize.gvk import split_api_version
 from homeops.yaml.nodes import YMap, YSeq, as_map, as_seq
 
 FLUX_KINDS: dict[tuple[str, str], frozenset[str]] = {key: frozenset(v) for key, v in API_VERSIONS.items()}

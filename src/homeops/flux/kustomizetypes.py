@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from homeops.errors import Location
-from homeops.kustomize.hashing import go_json_float, go_json_string
+from homeops.kustomize.gojson import go_json_float, go_json_string
 from homeops.yaml.nodes import Pos, YMap, YSeq, as_map, as_seq
 
 _SELECTOR_FIELDS = (

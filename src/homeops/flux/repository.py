@@ -25,7 +25,7 @@ from homeops.flux.kinds import (
     flux_kind,
 )
 from homeops.flux.sourceignore import SourceIgnore, walk_yaml_rel
-from homeops.kustomize.resource import split_api_version
+from homeops.kustomize.gvk import split_api_version
 from homeops.sops.marks import is_sops_encrypted
 from homeops.yaml.loader import load_file
 from homeops.yaml.nodes import YMap

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from homeops.kustomize.gvk import split_api_version as split_api_version
 from homeops.yaml.nodes import Pos, YMap
 
 # Resource types that kustomize's built-in schema (Kubernetes v1.21.2, plus kyaml's precomputed scopes) knows
@@ -64,14 +65,6 @@ def effective_namespace(namespace: str, cluster_scoped: bool = False) -> str:
     if cluster_scoped:
         return NOT_NAMESPACEABLE
     return namespace if namespace not in ("", "default") else "default"
-
-
-def split_api_version(api_version: str) -> tuple[str, str]:
-    """``apps/v1`` -> (``apps``, ``v1``); ``v1`` -> (``""``, ``v1``)."""
-    group, sep, version = api_version.partition("/")
-    if sep:
-        return group, version
-    return "", api_version
 
 
 def gvk_string(group: str, version: str, kind: str) -> str:
