@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from homeops.errors import Location
-from homeops.kustomize.gojson import go_json_float, go_json_string
+from homeops.kustomize.gojson import go_json, go_json_string
 from homeops.yaml.nodes import Pos, YMap, YSeq, as_map, as_seq
 
 _SELECTOR_FIELDS = (
@@ -289,38 +289,7 @@ def go_json_object(value: Any) -> str:
     Whole numbers stay integers (the Kubernetes JSON decoder keeps them as int64), other numbers are
     float64; scalars of other types (timestamps...) are written as their text.
     """
-    parts: list[str] = []
-    _encode(value, parts)
-    return "".join(parts)
-
-
-def _encode(value: Any, out: list[str]) -> None:
-    if value is None:
-        out.append("null")
-    elif isinstance(value, bool):
-        out.append("true" if value else "false")
-    elif isinstance(value, int):
-        out.append(str(value))
-    elif isinstance(value, float):
-        out.append(str(int(value)) if value.is_integer() and abs(value) < 2**63 else go_json_float(value))
-    elif isinstance(value, str):
-        out.append(go_json_string(value))
-    elif isinstance(value, dict):
-        keys = sorted(value, key=lambda k: str(k).encode("utf-8"))
-        out.append("{")
-        for i, key in enumerate(keys):
-            out.append(("," if i else "") + go_json_string(str(key)) + ":")
-            _encode(value[key], out)
-        out.append("}")
-    elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _encode(item, out)
-        out.append("]")
-    else:
-        out.append(go_json_string(str(value)))
+    return go_json(value, integers=True)
 
 
 def _operation_json(op: YMap) -> str:

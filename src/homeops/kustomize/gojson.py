@@ -9,20 +9,26 @@ from typing import Any
 # -- Go encoding/json --------------------------------------------------------------------------------------
 
 
-def go_json(value: Any) -> str:
-    """Encode ``value`` as Go's ``json.Marshal`` encodes the equivalent ``interface{}`` value."""
+def go_json(value: Any, *, integers: bool = False) -> str:
+    """Encode ``value`` as Go's ``json.Marshal`` encodes the equivalent ``interface{}`` value: keys sorted,
+    compact, every number a float64; with ``integers``, as it encodes an object the Kubernetes JSON decoder
+    read (whole numbers stay int64)."""
     parts: list[str] = []
-    _encode(value, parts)
+    _encode(value, parts, integers)
     return "".join(parts)
 
 
-def _encode(value: Any, out: list[str]) -> None:
+def _encode(value: Any, out: list[str], integers: bool) -> None:
     if value is None:
         out.append("null")
     elif isinstance(value, bool):
         out.append("true" if value else "false")
     elif isinstance(value, str):
         out.append(go_json_string(value))
+    elif integers and isinstance(value, int):
+        out.append(str(value))
+    elif integers and isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        out.append(str(int(value)))
     elif isinstance(value, (int, float)):
         out.append(go_json_float(float(value)))
     elif isinstance(value, dict):
@@ -32,14 +38,14 @@ def _encode(value: Any, out: list[str]) -> None:
                 out.append(",")
             out.append(go_json_string(str(key)))
             out.append(":")
-            _encode(value[key], out)
+            _encode(value[key], out, integers)
         out.append("}")
     elif isinstance(value, (list, tuple)):
         out.append("[")
         for i, item in enumerate(value):
             if i:
                 out.append(",")
-            _encode(item, out)
+            _encode(item, out, integers)
         out.append("]")
     else:  # dates and other scalars reach JSON as their text
         out.append(go_json_string(str(value)))
