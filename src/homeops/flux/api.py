@@ -17,8 +17,18 @@ from homeops.flux.cluster import ClusterBuild, ClusterOptions, build_cluster
 from homeops.flux.masking import SecretMasker, cluster_masker
 from homeops.flux.repository import git_root
 from homeops.flux.rows import not_applied_row
+from homeops.lazy import reexports
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # re-exported (see __getattr__ below)
+    from homeops.flux.api_build import BuildHrOptions as BuildHrOptions
+    from homeops.flux.api_build import BuildHrResult as BuildHrResult
+    from homeops.flux.api_build import BuildKsOptions as BuildKsOptions
+    from homeops.flux.api_build import BuildKsResult as BuildKsResult
+    from homeops.flux.api_build import build_hr as build_hr
+    from homeops.flux.api_build import build_ks as build_ks
+    from homeops.flux.api_get import GetOptions as GetOptions
+    from homeops.flux.api_get import GetResult as GetResult
+    from homeops.flux.api_get import get as get
     from homeops.helm.releases import HelmOptions
     from homeops.validate.config import ValidateConfig
 
@@ -30,18 +40,8 @@ _ELSEWHERE = {
     ),
 }
 
-
-def __getattr__(name: str) -> Any:
-    """``get``, ``build ks`` and ``build hr`` (and their options and results), from the modules that hold
-    them, imported on first use: ``build all`` loads neither."""
-    module = _ELSEWHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # for mypy, only the names imported above exist
+    __getattr__ = reexports(__name__, _ELSEWHERE)  # get, build ks and build hr: build all loads neither
 
 
 @dataclass(frozen=True, slots=True)

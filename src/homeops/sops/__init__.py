@@ -8,8 +8,9 @@ Nothing here logs or reports clear values: errors name paths and files only.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from homeops.lazy import reexports
 
 if TYPE_CHECKING:
     from homeops.sops.age import (
@@ -56,16 +57,8 @@ _FROM = {
     **dict.fromkeys(("ENCRYPTED_PLACEHOLDER", "is_sops_encrypted"), "homeops.sops.marks"),
 }
 
-
-def __getattr__(name: str) -> Any:
-    """The package's names, each imported from its module on first use (the tree walk needs only
-    ``marks``; decryption loads the rest, and cryptography, when a document is met)."""
-    module = _FROM.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # for mypy, only the names imported above exist
+    __getattr__ = reexports(__name__, _FROM)  # the tree walk needs only marks; decryption loads the rest
 
 
 __all__ = [
