@@ -11,8 +11,10 @@ never matches.
 A file changed within the clock's granularity of its last hashing could keep the same times: a signature
 is therefore recorded only when both its times lie ``SETTLED_NS`` before the run began (the file was not
 being written when it was hashed, and any later write gives a later change time); a file just edited is
-read and hashed again until it has settled. A run that reads a file whose digest it took from the memo
-checks that digest against the bytes (``FileLoader.read_bytes``).
+read and hashed again until it has settled. This takes the file system's clock to agree with the
+machine's within those 2 s (a network share whose server runs far behind, with timestamps coarser than the
+edits, could defeat it: ``--no-cache`` then builds from the bytes alone). A run that reads a file whose
+digest it took from the memo checks that digest against the bytes (``FileLoader.read_bytes``).
 
 The memo of a work tree is one ``Store`` entry, ``s<key>``, written when the run recorded something new;
 an entry no run looked up in the last ``KEEP_GENERATIONS`` writes is dropped. A checkout of another ref
