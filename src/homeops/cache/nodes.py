@@ -57,7 +57,7 @@ _ABSENT = b"\x00absent"
 class NodeResult:
     """What a successful build of one node produced (restored on a hit)."""
 
-    objects: Any  # the flux layer's StoredObjects (homeops.flux.clustertypes): some parts Deferred
+    objects: Any  # the flux layer's StoredObjects (homeops.flux.clustertypes): its rest is Deferred
     unresolved: list[Any]
     uses: list[Any]
     notes: list[str]

@@ -44,21 +44,58 @@ def shard_of(key: Hashable) -> int:
     return zlib.crc32(str(first).encode()) % SHARDS
 
 
-class _Shard:
+class Aged:
+    """The values of one ``Store`` entry by key, each with the *generation* (the count of writes of the
+    entry) that last used it; ``payload`` drops what the last ``KEEP_GENERATIONS`` writes did not use (a
+    shard of a pack, the stat memo)."""
+
     __slots__ = ("added", "generation", "stored", "used")
 
     def __init__(self, raw: bytes | None) -> None:
         self.generation = 0
-        self.stored: dict[Any, tuple[int, bytes]] = {}
+        self.stored: dict[Any, tuple[int, Any]] = {}
         if raw is not None:
             try:
                 generation, entries = pickle.loads(raw)
-            except Exception:  # another format, or not a pack: rebuilt
+            except Exception:  # another format, or damaged: started again
                 generation, entries = 0, {}
             if isinstance(generation, int) and isinstance(entries, dict):
                 self.generation, self.stored = generation, entries
-        self.used: dict[Any, bytes] = {}
-        self.added = 0
+        self.used: dict[Any, Any] = {}  # what this run used or added, by key
+        self.added = 0  # values this run added or dropped
+
+    def peek(self, key: Any) -> Any:
+        """The value of ``key`` (None when there is none), not yet marked used."""
+        found = self.used.get(key)
+        if found is not None:
+            return found
+        entry = self.stored.get(key)
+        return entry[1] if isinstance(entry, tuple) and len(entry) == 2 else None
+
+    def keep(self, key: Any, value: Any) -> None:
+        """Mark ``key`` used by this run (its value as ``peek`` gave it)."""
+        self.used[key] = value
+
+    def put(self, key: Any, value: Any) -> None:
+        if self.used.get(key) != value:
+            self.used[key] = value
+            self.added += 1
+
+    def forget(self, key: Any) -> None:
+        self.used.pop(key, None)
+        if self.stored.pop(key, None) is not None:
+            self.added += 1
+
+    def payload(self) -> bytes | None:
+        """What to write when this run added or dropped something (then the next generation), else None."""
+        if not self.added:
+            return None
+        generation = self.generation + 1
+        oldest = generation - KEEP_GENERATIONS
+        kept = {k: v for k, v in self.stored.items() if v[0] > oldest}
+        kept.update((k, (generation, value)) for k, value in self.used.items())
+        self.generation, self.stored, self.added = generation, kept, 0
+        return pickle.dumps((generation, kept), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class Pack(Generic[K]):
@@ -67,17 +104,17 @@ class Pack(Generic[K]):
     def __init__(self, store: Store, key: str) -> None:
         self.store = store
         self.key = key
-        self._shards: list[_Shard | None] = [None] * SHARDS
+        self._shards: list[Aged | None] = [None] * SHARDS
 
     def shard_key(self, index: int) -> str:
         """The store key of shard ``index``."""
         return f"{self.key}{index:x}"
 
-    def _shard(self, key: K) -> _Shard:
+    def _shard(self, key: K) -> Aged:
         index = shard_of(key)
         found = self._shards[index]
         if found is None:
-            found = self._shards[index] = _Shard(self.store.get(self.shard_key(index)))
+            found = self._shards[index] = Aged(self.store.get(self.shard_key(index)))
         return found
 
     @property
@@ -87,20 +124,14 @@ class Pack(Generic[K]):
 
     def get(self, key: K) -> bytes | None:
         shard = self._shard(key)
-        found = shard.used.get(key)
-        if found is not None:
-            return found
-        entry = shard.stored.get(key)
-        if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], bytes)):
+        found = shard.peek(key)
+        if not isinstance(found, bytes):
             return None
-        shard.used[key] = entry[1]
-        return entry[1]
+        shard.keep(key, found)
+        return found
 
     def put(self, key: K, blob: bytes) -> None:
-        shard = self._shard(key)
-        if shard.used.get(key) != blob:
-            shard.used[key] = blob
-            shard.added += 1
+        self._shard(key).put(key, blob)
 
     def take(self, entries: Iterable[tuple[K, bytes]]) -> None:
         """Add ``entries`` (what a helper process made, see ``homeops.cache.helper``)."""
@@ -109,20 +140,11 @@ class Pack(Generic[K]):
 
     def forget(self, key: K) -> None:
         """Drop ``key`` (a blob that turned out damaged), so that it is not written back."""
-        shard = self._shard(key)
-        shard.used.pop(key, None)
-        if shard.stored.pop(key, None) is not None:
-            shard.added += 1
+        self._shard(key).forget(key)
 
     def flush(self) -> None:
         """Write each shard to which this run added, or from which it dropped, something."""
         for index, shard in enumerate(self._shards):
-            if shard is None or not shard.added:
-                continue
-            generation = shard.generation + 1
-            oldest = generation - KEEP_GENERATIONS
-            kept = {k: v for k, v in shard.stored.items() if v[0] > oldest}
-            kept.update((k, (generation, blob)) for k, blob in shard.used.items())
-            payload = pickle.dumps((generation, kept), protocol=pickle.HIGHEST_PROTOCOL)
-            self.store.put(self.shard_key(index), payload)
-            shard.generation, shard.stored, shard.added = generation, kept, 0
+            payload = shard.payload() if shard is not None else None
+            if payload is not None:
+                self.store.put(self.shard_key(index), payload)

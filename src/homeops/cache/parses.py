@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from homeops.kustomize.files import FileLoader
 
 _FORMAT = "homeops-parse-5"
-STATS_FORMAT = "homeops-stats-1"
+STATS_FORMAT = "homeops-stats-2"
 
 
 class ParseStore:

@@ -24,10 +24,9 @@ in a temporary directory (``diff``'s base) has no memo: its paths never come bac
 from __future__ import annotations
 
 import os
-import pickle
 import time
 
-from homeops.cache.packs import KEEP_GENERATIONS
+from homeops.cache.packs import Aged
 from homeops.cache.store import Store
 
 SETTLED_NS = 2_000_000_000
@@ -47,56 +46,40 @@ class StatMemo:
         self.store = store
         self.key = key
         self.started = time.time_ns()
-        self._generation = 0
-        self._entries: dict[str, tuple[int, Signature, str]] = {}  # path: (generation, signature, digest)
-        raw = store.get(key)
-        if raw is not None:
-            try:
-                generation, entries = pickle.loads(raw)
-            except Exception:  # another format, or damaged: started again
-                generation, entries = 0, {}
-            if isinstance(generation, int) and isinstance(entries, dict):
-                self._generation, self._entries = generation, entries
-        self._used: set[str] = set()
-        self.added = 0
+        self._entries = Aged(store.get(key))  # path: (signature, digest)
+
+    @property
+    def added(self) -> int:
+        """Signatures this run recorded, not yet written."""
+        return self._entries.added
 
     def lookup(self, path: str, max_size: int) -> str | None:
         """The digest of ``path`` when its signature is the recorded one (and its size at most ``max_size``),
         else None (then the file is read)."""
-        entry = self._entries.get(path)
-        if entry is None:
+        entry = self._entries.peek(path)
+        if not (isinstance(entry, tuple) and len(entry) == 2):
             return None
         try:
             st = os.stat(path)
         except OSError:
             return None
-        found = signature(st)
-        if found != entry[1] or st.st_size > max_size:
+        if signature(st) != entry[0] or st.st_size > max_size:
             return None
-        self._used.add(path)
-        return entry[2]
+        self._entries.keep(path, entry)
+        return str(entry[1])
 
     def record(self, path: str, st: os.stat_result, digest: str) -> None:
         """Remember ``digest`` for the bytes read with ``st`` (the ``fstat`` of the read), once settled."""
         if max(st.st_mtime_ns, st.st_ctime_ns) > self.started - SETTLED_NS:
             return
-        found = signature(st)
-        entry = self._entries.get(path)
-        self._used.add(path)
-        if entry is None or entry[1] != found or entry[2] != digest:
-            self._entries[path] = (self._generation, found, digest)
-            self.added += 1
+        entry = (signature(st), digest)
+        if self._entries.peek(path) == entry:
+            self._entries.keep(path, entry)
+        else:
+            self._entries.put(path, entry)
 
     def flush(self) -> None:
         """Write the memo when this run recorded something new."""
-        if not self.added:
-            return
-        generation = self._generation + 1
-        oldest = generation - KEEP_GENERATIONS
-        kept = {
-            path: (generation if path in self._used else used, sig, digest)
-            for path, (used, sig, digest) in self._entries.items()
-            if path in self._used or used > oldest
-        }
-        self.store.put(self.key, pickle.dumps((generation, kept), protocol=pickle.HIGHEST_PROTOCOL))
-        self._generation, self._entries, self.added = generation, kept, 0
+        payload = self._entries.payload()
+        if payload is not None:
+            self.store.put(self.key, payload)

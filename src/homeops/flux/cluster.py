@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from homeops.errors import HomeopsError, Location
 from homeops.flux.artifactsrc import EXTERNAL_ARTIFACT, ArtifactSources
 from homeops.flux.clustercache import load_repository, node_cache, start_helper, stored_objects
-from homeops.flux.clustertypes import StoredObjects
 from homeops.flux.kinds import (
     FluxKustomization,
     HelmRelease,
@@ -36,7 +35,7 @@ from homeops.flux.repository import Repository
 from homeops.flux.roots import Discovery, discover, resolve_dirs
 from homeops.flux.secrets import SecretResolver
 from homeops.flux.sources import SourceSet, chart_in_repository, git_remote_urls, normalize_url
-from homeops.flux.variables import is_substitution_disabled, merge_variables
+from homeops.flux.variables import is_substitution_disabled
 from homeops.kustomize.build import Builder
 from homeops.yaml.nodes import YMap
 
@@ -320,7 +319,8 @@ class ClusterBuilder:
         node.kdir = kdir
         cache, prekey = (self.cache, "") if builder is self.builder else (None, "")
         decrypted = self.secrets.decrypted
-        resolved = self._variables(node, done) if cache is not None else None  # for the key and the build
+        # the node's variables, for the cache key and then the build
+        resolved = self.secrets.node_variables(node, done) if cache is not None else None
         if cache is not None:
             prekey = cache.prekey(node, kdir, resolved)
             if self._restore(node, cache.lookup(prekey)):
@@ -363,10 +363,7 @@ class ClusterBuilder:
         """Take a cached build of ``node``; False when there is none."""
         if hit is None:
             return False
-        if isinstance(hit.objects, StoredObjects):
-            node.restore_objects(hit.objects)
-        else:
-            node.objects = hit.objects
+        node.restore_objects(hit.objects)
         node.unresolved, node.uses = hit.unresolved, hit.uses
         node.notes.extend(hit.notes)
         node.kustomization, node.files, node.status = hit.kustomization, hit.files, "ok"
@@ -409,7 +406,7 @@ class ClusterBuilder:
         from homeops.flux.varsub import substitute_object  # the substitution engine: only when building
 
         ks = node.ks
-        variables, unresolved_sources, open_note = resolved or self._variables(node, done)
+        variables, unresolved_sources, open_note = resolved or self.secrets.node_variables(node, done)
         node.unresolved.extend(unresolved_sources)
         reason = f"not set (may be {open_note})" if open_note else "not set"
         opaque = {u.variable: u for u in unresolved_sources if not u.variable.startswith("<")}
@@ -443,37 +440,6 @@ class ClusterBuilder:
             add_owner_labels(obj, ks)
             out.append(obj)
         return out
-
-    def _variables(self, node: KsNode, done: list[KsNode]) -> tuple[dict[str, str], list[Unresolved], str]:
-        """The variables of ``node`` (substituteFrom in order, then inline), the unresolved ones, and a note
-        for variables an open-ended external source may provide."""
-        ks = node.ks
-        sources: list[dict[str, str]] = []
-        unresolved: list[Unresolved] = []
-        loc = node.defined_at
-        open_note = ""
-        for ref in ks.substitute_from:
-            found = self.secrets.lookup_variables(ref.kind, ks.namespace, ref.name, done, node)
-            if found is None:
-                if not ref.optional:
-                    reason = f"substituteFrom {ref.kind} {ks.namespace}/{ref.name} not found"
-                    unresolved.append(
-                        Unresolved(
-                            f"<{ref.kind} {ks.namespace}/{ref.name}>",
-                            node.ref,
-                            loc.file,
-                            loc.line,
-                            loc.column,
-                            reason,
-                        )
-                    )
-                continue
-            sources.append(found.values)
-            if not found.complete:
-                open_note = found.note
-            for name in found.opaque:
-                unresolved.append(Unresolved(name, node.ref, loc.file, loc.line, loc.column, found.note))
-        return merge_variables(sources, ks.substitute), unresolved, open_note
 
 
 def build_cluster(options: ClusterOptions) -> ClusterBuild:

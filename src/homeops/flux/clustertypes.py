@@ -33,11 +33,12 @@ applies, the ResourceSets it expands, and what ``substituteFrom`` and secret mas
 restores objects of these kinds at once and the others when they are first used (``StoredObjects``)."""
 
 Identity = tuple[str, str, str, str]
-"""An object's API group, kind, namespace and name."""
+"""An object's apiVersion up to its ``/``, kind, namespace and name (see ``object_identity``)."""
 
 
 def object_identity(obj: Any) -> Identity | None:
-    """The API group, kind, namespace and name of ``obj`` (None without metadata)."""
+    """The first part of ``obj``'s apiVersion (its group; ``v1`` for the core group), kind, namespace and
+    name (None without metadata)."""
     md = obj.get("metadata")
     if not isinstance(md, dict):
         return None

@@ -56,12 +56,12 @@ __all__ = [
 ]
 
 MIN_SECRET_LEN = 4
-_SECRET = frozenset({"Secret"})
 """Secret values shorter than this are never masked: masking every ``on`` or ``42`` would mask everything."""
 MIN_DERIVED_LEN = 6
 """A substitution product shorter than this (``${V:0:3}``) is masked only when it is a whole value or a
 case change of one."""
 _TOO_COMMON = frozenset({"true", "false", "null", "none", "yes", "no"})
+_SECRET = frozenset({"Secret"})  # the kind whose values are masked
 _DEFAULT_OPS = frozenset({"-", "+", "=", "?", ":-", ":+", ":=", ":?"})
 _MAX_CANDIDATES = 16  # outputs kept per expression when a variable may have several values
 _MAX_FILE = 2 * 1024 * 1024  # files larger than this are not scanned for expressions

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from homeops.errors import HomeopsError
+from homeops.flux.clustertypes import Unresolved
 from homeops.flux.repository import ObjectEntry, Repository
-from homeops.flux.variables import variables_from_resource
+from homeops.flux.variables import merge_variables, variables_from_resource
 from homeops.sops.marks import ENCRYPTED_PLACEHOLDER, is_sops_encrypted
 from homeops.yaml.nodes import YMap, YSeq, deep_copy
 
@@ -189,7 +190,7 @@ class SecretResolver:
             if other.tree != node.tree:
                 continue
             for obj in other.objects_of(_LOOKED_UP.get(kind) or frozenset({kind})):
-                if obj.get("kind") != kind or obj.get("apiVersion") != "v1":
+                if obj.get("apiVersion") != "v1":
                     continue
                 md = obj.get("metadata")
                 if (
@@ -208,6 +209,39 @@ class SecretResolver:
         anchor = node.defined_at.file
         best = max(candidates, key=lambda e: _closeness(e.rel, anchor))
         return best.obj
+
+    def node_variables(
+        self, node: KsNode, done: Sequence[KsNode]
+    ) -> tuple[dict[str, str], list[Unresolved], str]:
+        """The variables of ``node`` (substituteFrom in order, then inline), the unresolved ones, and a note
+        for variables an open-ended external source may provide."""
+        ks = node.ks
+        sources: list[dict[str, str]] = []
+        unresolved: list[Unresolved] = []
+        loc = node.defined_at
+        open_note = ""
+        for ref in ks.substitute_from:
+            found = self.lookup_variables(ref.kind, ks.namespace, ref.name, done, node)
+            if found is None:
+                if not ref.optional:
+                    reason = f"substituteFrom {ref.kind} {ks.namespace}/{ref.name} not found"
+                    unresolved.append(
+                        Unresolved(
+                            f"<{ref.kind} {ks.namespace}/{ref.name}>",
+                            node.ref,
+                            loc.file,
+                            loc.line,
+                            loc.column,
+                            reason,
+                        )
+                    )
+                continue
+            sources.append(found.values)
+            if not found.complete:
+                open_note = found.note
+            for name in found.opaque:
+                unresolved.append(Unresolved(name, node.ref, loc.file, loc.line, loc.column, found.note))
+        return merge_variables(sources, ks.substitute), unresolved, open_note
 
     def lookup_variables(
         self, kind: str, namespace: str, name: str, done: Sequence[KsNode], node: KsNode

@@ -16,7 +16,6 @@ and the output sort.
 
 from __future__ import annotations
 
-import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,9 +62,8 @@ TRANSFORM_STEPS: tuple[tuple[str, str], ...] = (
 GENERATOR_FIELDS = ("configMapGenerator", "secretGenerator", "generatorOptions")
 
 
-@functools.cache
 def _step(target: str) -> Step:
-    """The function ``module:function`` of ``TRANSFORM_STEPS``, imported once."""
+    """The function ``module:function`` of ``TRANSFORM_STEPS`` (its module imported on the first use)."""
     module, name = target.split(":")
     step: Step = getattr(importlib.import_module(f"homeops.kustomize.{module}"), name)
     return step

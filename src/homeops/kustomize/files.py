@@ -67,6 +67,11 @@ def is_remote(ref: str) -> bool:
     return bool(_REMOTE.match(ref)) or ("?ref=" in ref and "//" in ref)
 
 
+def _content_hash(data: bytes) -> str:
+    """The content hash of a file's bytes (hex, 128-bit BLAKE2b): what every cache key holds."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 class ParseCache(Protocol):
     """Parsed documents by (content hash, display name), kept across runs."""
 
@@ -92,8 +97,7 @@ class FileLoader:
         self.cwd = (cwd or Path.cwd()).resolve()
         self._parsed: dict[tuple[str, str], list[Any]] = {}
         self._bytes: dict[Path, bytes] = {}
-        self._digests: dict[Path, str] = {}  # content hashes of the files in ``_bytes``
-        self._named: dict[str, str] = {}  # the same, by ``str`` of the path
+        self._digests: dict[str, str] = {}  # content hashes by ``str`` of the path (see known_digest)
         self._resolved: dict[tuple[Path, str], Path] = {}
         self._display: dict[Path, str] = {}
         self._reals: dict[str, str] = {}  # realpath's answers
@@ -200,47 +204,43 @@ class FileLoader:
         except OSError as exc:
             raise BuildError(f"cannot read {self.display(path)}: {exc.strerror}", location=where) from None
         self._bytes[path] = data
+        name = str(path)
         if path in self._remembered:  # its digest came from the memo, and keys were made with it
             self._remembered.discard(path)
-            if hashlib.blake2b(data, digest_size=16).hexdigest() != self._digests[path]:
+            if _content_hash(data) != self._digests[name]:
                 raise BuildError(
                     f"{self.display(path)} changed while homeops was reading the repository; run it again",
                     location=where,
                 )
-        elif self.stat_memo is not None and path not in self._digests:
-            found = self._digests[path] = self._named[str(path)] = hashlib.blake2b(
-                data, digest_size=16
-            ).hexdigest()
-            self.stat_memo.record(str(path), st, found)
+        elif self.stat_memo is not None and name not in self._digests:
+            found = self._digests[name] = _content_hash(data)
+            self.stat_memo.record(name, st, found)
         return data
 
     def digest(self, path: Path, where: Location | None = None) -> str:
         """The content hash of ``path`` (hex, 128-bit BLAKE2b), once per file and run: from ``stat_memo``
         when the file's signature is the one recorded with it, else read and hashed."""
-        found = self._digests.get(path)
+        name = str(path)
+        found = self._digests.get(name)
         if found is None and self.stat_memo is not None and path not in self._bytes:
-            found = self.stat_memo.lookup(str(path), self.max_bytes)
+            found = self.stat_memo.lookup(name, self.max_bytes)
             if found is not None:
-                self._digests[path] = self._named[str(path)] = found
+                self._digests[name] = found
                 self._remembered.add(path)
         if found is None:
-            return self._hash(path, self.read_bytes(path, where))
+            data = self.read_bytes(path, where)  # with a stat memo, this took the digest too
+            found = self._digests.get(name)
+            if found is None:
+                found = self._digests[name] = _content_hash(data)
+            return found
         if self.reads is not None:
             self.reads.add(path)
-        return found
-
-    def _hash(self, path: Path, data: bytes) -> str:
-        found = self._digests.get(path)
-        if found is None:
-            found = self._digests[path] = self._named[str(path)] = hashlib.blake2b(
-                data, digest_size=16
-            ).hexdigest()
         return found
 
     def known_digest(self, path: str) -> str | None:
         """The digest this run already took of the file at ``path`` (as ``str`` of the path it was read by:
         a normal absolute path), else None; no ``Path`` is made (the build cache asks for a thousand)."""
-        return self._named.get(path)
+        return self._digests.get(path)
 
     def load_yaml(self, path: Path, where: Location | None = None) -> list[Any]:
         """Parsed documents of ``path`` (a fresh copy each call, so callers may mutate them)."""
