@@ -5,11 +5,12 @@ others; loading gives the cold build's objects in their order, the walk's ones b
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from homeops.cache.nodes import Deferred, TreeLoader, dumps_tree
 from homeops.flux.api import BuildAllOptions, RepoOptions, build_all
 from homeops.flux.cluster import ClusterBuild, ClusterOptions, build_cluster
-from homeops.flux.clustertypes import WALK_KINDS, object_identity
+from homeops.flux.clustertypes import WALK_KINDS, FoundReleases, object_identity
 from homeops.yaml.emitter import dump_documents
 from homeops.yaml.nodes import Pos, YMap
 from tests.flux.fluxrepos import checkout
@@ -78,3 +79,47 @@ def test_a_deferred_part_is_unpickled_on_first_use_under_the_loading_root() -> N
     first = loaded.get()
     assert first == docs and first[0].pos == Pos("/new/root/app/deploy.yaml", 3, 1)
     assert loaded.get() is first  # once
+
+
+def _releases(build: ClusterBuild) -> list[tuple[str, str, str, Path | None, str, str]]:
+    return [
+        (h.hr.namespace, h.hr.name, h.parent.ref, h.chart_dir, h.chart_error, dump_documents([h.obj]))
+        for h in build.helmreleases
+    ]
+
+
+def test_helmreleases_are_found_when_first_used(tmp_path: Path) -> None:
+    """The walk does not restore a cached build's HelmReleases; ``helmreleases`` finds them on first use,
+    equal (and in the same order) to a cold build's."""
+    repo = checkout("helm-values", tmp_path)
+    cold = _build(repo, None)
+    assert _releases(cold), "the fixture has HelmReleases"
+    _build(repo, tmp_path / "cache")
+    warm = _build(repo, tmp_path / "cache")
+    holding = [
+        n
+        for n in warm.nodes
+        if n.stored is not None and any(k == "HelmRelease" for _, k, *_ in n.identities())
+    ]
+    assert holding and all("objects" not in vars(n) for n in holding)  # the walk left them stored
+    assert "not yet found" in repr(warm.helmreleases)
+    assert _releases(warm) == _releases(cold)
+    assert all(n.stored is None for n in holding)  # found: their builds are loaded now
+    assert (
+        len(warm.helmreleases) == len(cold.helmreleases) and list(warm.helmreleases) == warm.helmreleases[:]
+    )
+
+
+def test_found_releases_are_found_once() -> None:
+    calls: list[int] = []
+    items: list[Any] = ["a", "b"]
+
+    def find() -> list[Any]:
+        calls.append(1)
+        return items
+
+    found = FoundReleases(find)
+    assert calls == [] and "not yet found" in repr(found)
+    assert len(found) == 2 and list(found) == items and found[-1:] == items[-1:]
+    assert found == items and found != items[:1] and found == FoundReleases(lambda: items)
+    assert calls == [1] and repr(found) == repr(items)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -198,3 +199,31 @@ def test_corpus_counts() -> None:
         assert len(repo.files) == len(on_disk), info["dir"]
         assert len(repo.flux_kustomizations()) == info["flux_kustomizations"], info["dir"]
         assert len(repo.helmreleases()) == info["helmreleases"], info["dir"]
+
+
+def test_rel_file_follows_symlinks_as_realpath_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cwd-relative position file is shown under the root as ``os.path.realpath`` resolves it: through a
+    linked directory, a linked file, and ``..``; outside the root it is kept as given."""
+    root = tmp_path / "repo"
+    (root / "apps" / "real").mkdir(parents=True)
+    (root / "apps" / "real" / "a.yaml").write_text("a: 1\n")
+    (root / "apps" / "linked").symlink_to("real")
+    (root / "apps" / "b.yaml").symlink_to("real/a.yaml")
+    (root / "apps" / "c.yaml").write_text("c: 1\n")
+    (tmp_path / "outside.yaml").write_text("o: 1\n")
+    monkeypatch.chdir(root / "apps")
+    repo = Repository(root.resolve(), [], [], [])
+    cases = {
+        "real/a.yaml": "apps/real/a.yaml",
+        "linked/a.yaml": "apps/real/a.yaml",
+        "b.yaml": "apps/real/a.yaml",
+        "c.yaml": "apps/c.yaml",
+        "linked/../c.yaml": "apps/c.yaml",
+        "missing/x.yaml": "apps/missing/x.yaml",
+        "../../outside.yaml": "../../outside.yaml",
+    }
+    for file, expected in cases.items():
+        real = Path(os.path.realpath(file))
+        assert real.is_relative_to(root.resolve()) == (expected != file)
+        assert repo.rel_file(file) == expected, file
+        assert repo.rel_file(file) == expected, file  # the remembered answer

@@ -16,6 +16,7 @@ from homeops.yaml.emitter import (
     dump_documents,
     go_format_float,
     needs_quotes,
+    number_text,
     sort_keys,
 )
 from homeops.yaml.loader import load_documents, load_file
@@ -63,6 +64,18 @@ def test_needs_quotes_follows_go_yaml_v2_resolver(text: str, quoted: bool) -> No
 )  # fmt: skip
 def test_go_format_float(value: float, text: str) -> None:
     assert go_format_float(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(3.0, "3"), (9007199254740993.0, "9007199254740992"), (1.2345678901234567e19, "12345678901234567000"),
+     (1e20, "1e+20"), (-2.0**63, "-9.223372036854776e+18")],
+)  # fmt: skip
+def test_number_text_of_whole_floats(value: float, text: str) -> None:
+    """Whole floats print as kubectl kustomize prints them: beyond 2**53 the shortest digits padded with
+    zeros (not the binary value, 12345678901234567168), as an integer while those digits fit 64 bits
+    (-2**63 prints as -9223372036854776000 does: a float)."""
+    assert number_text(value) == text
 
 
 def test_sort_keys_uses_go_yaml_v2_order() -> None:

@@ -51,6 +51,7 @@ from homeops.flux.clustertypes import (
 from homeops.flux.clustertypes import (
     ClusterOptions as ClusterOptions,
 )
+from homeops.flux.clustertypes import FoundReleases
 from homeops.flux.clustertypes import (
     HelmReleaseNode as HelmReleaseNode,
 )
@@ -67,7 +68,8 @@ from homeops.flux.clustertypes import (
     VariableUse as VariableUse,
 )
 
-_CHILD_KINDS = frozenset({"Kustomization", "HelmRelease"})  # what the walk goes on with
+_CHILD_KINDS = frozenset({"Kustomization"})  # what the walk goes on with
+_RELEASE_KINDS = frozenset({"HelmRelease"})
 _RESOURCE_SET = frozenset({"ResourceSet"})
 
 
@@ -122,7 +124,6 @@ class ClusterBuilder:
 
         found = self.discover()
         nodes: list[KsNode] = []
-        hrs: list[HelmReleaseNode] = []
         starts = [
             KsNode(c.ks, c.group, None, c.defined_at, root_reason=r.reason, synthesized=bool(c.synthetic))
             for r in found.roots
@@ -130,7 +131,7 @@ class ClusterBuilder:
         ]
         try:
             for i, start in enumerate(starts):
-                self.walk_root(start, nodes, hrs, starts[i + 1 :])
+                self.walk_root(start, nodes, starts[i + 1 :])
         finally:
             if self.cache is not None and self.cache.feed is not None:
                 self.cache.feed.stop()
@@ -138,7 +139,6 @@ class ClusterBuilder:
         stray = stray_roots(found, nodes)
         if stray:
             nodes = [n for n in nodes if id(n) not in stray]
-            hrs = [h for h in hrs if id(h.parent) not in stray]
         clusters = assign_clusters(nodes, self.notes)
         left_out = not_applied(self.repo, found, nodes, self.options)
         if self.options.cluster is not None:
@@ -150,7 +150,6 @@ class ClusterBuilder:
                     f"no cluster named {self.options.cluster!r}", hint=f"known clusters: {known}"
                 )
             nodes = [n for n in nodes if n.tree == self.options.cluster]
-            hrs = [h for h in hrs if h.parent.tree == self.options.cluster]
             left_out = [
                 n
                 if n.cluster in (self.options.cluster, "")
@@ -160,7 +159,7 @@ class ClusterBuilder:
         return ClusterBuild(
             self.repo,
             nodes,
-            hrs,
+            FoundReleases(lambda: [h for n in nodes for h in self.releases_of(n)]),
             left_out,
             self.problems + list(dict.fromkeys(self.secrets.problems)) + [str(p) for p in self.repo.problems],
             self.notes,
@@ -172,25 +171,23 @@ class ClusterBuilder:
         self,
         start: KsNode,
         nodes: list[KsNode],
-        hrs: list[HelmReleaseNode],
         later: list[KsNode] | None = None,
     ) -> None:
         """Build the tree under ``start`` (``later``: the roots walked after it, which a helper process may
         build meanwhile; in a helper, ``later`` is None and the queue is taken from its end)."""
         seen = {(n.tree, n.namespace, n.name): n for n in nodes if n.tree == start.tree}
-        self.walk_queue([start], seen, nodes, hrs, later)
+        self.walk_queue([start], seen, nodes, later)
 
     def walk_queue(
         self,
         queue: list[KsNode],
         seen: dict[tuple[str, str, str], KsNode],
         nodes: list[KsNode],
-        hrs: list[HelmReleaseNode],
         later: list[KsNode] | None,
     ) -> None:
         while queue:
             if later is not None and self.cache is not None and self.cache.feed is None:
-                start_helper(self, self.cache, (queue, seen, nodes, hrs), later)
+                start_helper(self, self.cache, (queue, seen, nodes), later)
             node = queue.pop(0 if later is not None else -1)
             key = (node.tree, node.namespace, node.name)
             if key in seen:
@@ -215,10 +212,16 @@ class ClusterBuilder:
                 if is_flux_kustomization(obj):
                     child = FluxKustomization.from_obj(obj)
                     queue.append(KsNode(child, node.tree, node, _obj_location(obj, self.repo)))
-                elif is_helmrelease(obj):
-                    hr = HelmRelease.from_obj(obj)
-                    chart_dir, chart_error = self._local_chart(hr)
-                    hrs.append(HelmReleaseNode(hr, obj, node, chart_dir, chart_error))
+
+    def releases_of(self, node: KsNode) -> list[HelmReleaseNode]:
+        """The HelmReleases ``node`` applies (its own and those its ResourceSets generate), in order."""
+        found: list[HelmReleaseNode] = []
+        for obj in [*node.objects_of(_RELEASE_KINDS), *node.generated, *node.discovered]:
+            if is_helmrelease(obj):
+                hr = HelmRelease.from_obj(obj)
+                chart_dir, chart_error = self._local_chart(hr)
+                found.append(HelmReleaseNode(hr, obj, node, chart_dir, chart_error))
+        return found
 
     def _expand_resourcesets(self, node: KsNode) -> None:
         """flux-operator ResourceSets with static inputs in ``node``'s output: the objects they make

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from homeops.cache.nodes import NodeCache
     from homeops.cache.parses import ParseStore
     from homeops.flux.cluster import ClusterBuilder
-    from homeops.flux.clustertypes import ClusterOptions, HelmReleaseNode, KsNode
+    from homeops.flux.clustertypes import ClusterOptions, KsNode
     from homeops.kustomize.files import FileLoader
 
 HELP_FROM = 8
@@ -36,8 +36,8 @@ polling and its stop cost more than the builds it could take over. A change that
 reads does start one."""
 
 Walk = tuple[
-    "list[KsNode]", "dict[tuple[str, str, str], KsNode]", "list[KsNode]", "list[HelmReleaseNode]"
-]  # a walk in progress: its queue, what it has seen, the nodes built, the HelmReleases found
+    "list[KsNode]", "dict[tuple[str, str, str], KsNode]", "list[KsNode]"
+]  # a walk in progress: its queue, what it has seen, the nodes built
 
 
 def load_repository(
@@ -101,7 +101,7 @@ def _untracked(loader: FileLoader, path: Path) -> list[Any]:
 def start_helper(cb: ClusterBuilder, cache: NodeCache, walk: Walk, later: list[KsNode]) -> None:
     """Fork a helper (``cache.feed``) when builds miss the cache and enough wait: it builds the roots still
     to come, last first, then the rest of ``walk``'s queue from its end, sending each build to ``cache``."""
-    queue, seen, nodes, hrs = walk
+    queue, seen, nodes = walk
     if not cb.options.helpers or sum(cache.recent) < RECENT_MISSES or len(queue) + len(later) < HELP_FROM:
         return
     from homeops.cache.helper import Helper
@@ -109,8 +109,8 @@ def start_helper(cb: ClusterBuilder, cache: NodeCache, walk: Walk, later: list[K
     def work(send: Send) -> None:
         cache.sink = send
         for root in reversed(later):
-            cb.walk_root(root, nodes, hrs, None)
-        cb.walk_queue(queue, seen, nodes, hrs, None)
+            cb.walk_root(root, nodes, None)
+        cb.walk_queue(queue, seen, nodes, None)
 
     cache.feed = Helper.start(work)
 

@@ -3,10 +3,10 @@ outputs, what nothing applies, and the options of a build (the builder is ``home
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, overload
 
 from homeops.errors import Location
 from homeops.flux.artifactsrc import ArtifactSources
@@ -18,19 +18,12 @@ if TYPE_CHECKING:
     from homeops.helm.releases import HelmOptions, TreeRenders
 
 WALK_KINDS = frozenset(
-    {
-        "Kustomization",
-        "HelmRelease",
-        "ResourceSet",
-        "ConfigMap",
-        "Secret",
-        "ExternalSecret",
-        "ClusterExternalSecret",
-    }
+    {"Kustomization", "ResourceSet", "ConfigMap", "Secret", "ExternalSecret", "ClusterExternalSecret"}
 )
-"""The kinds the tree walk reads from every Kustomization's build: the Kustomizations and HelmReleases it
-applies, the ResourceSets it expands, and what ``substituteFrom`` and secret masking look up. A cached build
-restores objects of these kinds at once and the others when they are first used (``StoredObjects``)."""
+"""The kinds the tree walk reads from every Kustomization's build: the Kustomizations it applies, the
+ResourceSets it expands, and what ``substituteFrom`` and secret masking look up. A cached build restores
+objects of these kinds at once and the others when they are first used (``StoredObjects``); HelmReleases are
+among the others, found when ``ClusterBuild.helmreleases`` is first used (``FoundReleases``)."""
 
 Identity = tuple[str, str, str, str]
 """An object's apiVersion up to its ``/``, kind, namespace and name (see ``object_identity``)."""
@@ -201,13 +194,54 @@ class NotApplied:
     selected_out: bool = False  # outside the --root / --cluster selection, not a defect of the repository
 
 
+class FoundReleases(Sequence["HelmReleaseNode"]):
+    """The HelmReleases of a built tree, found by ``find`` when first used: a run that never looks at them
+    (``build all`` without ``--helm``) never restores a cached build's HelmReleases."""
+
+    __slots__ = ("_find", "_found")
+
+    def __init__(self, find: Callable[[], list[HelmReleaseNode]]) -> None:
+        self._find: Callable[[], list[HelmReleaseNode]] | None = find
+        self._found: list[HelmReleaseNode] = []
+
+    def _items(self) -> list[HelmReleaseNode]:
+        if self._find is not None:
+            self._found, self._find = self._find(), None
+        return self._found
+
+    @overload
+    def __getitem__(self, index: int) -> HelmReleaseNode: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[HelmReleaseNode]: ...
+
+    def __getitem__(self, index: int | slice) -> HelmReleaseNode | list[HelmReleaseNode]:
+        return self._items()[index]
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __iter__(self) -> Iterator[HelmReleaseNode]:
+        return iter(self._items())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FoundReleases):
+            other = other._items()
+        return self._items() == other if isinstance(other, list) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # like a list
+
+    def __repr__(self) -> str:
+        return repr(self._items()) if self._find is None else "FoundReleases(<not yet found>)"
+
+
 @dataclass
 class ClusterBuild:
     """Every Flux Kustomization of the repository, built, plus what was found in the outputs."""
 
     repo: Repository
     nodes: list[KsNode]
-    helmreleases: list[HelmReleaseNode]
+    helmreleases: Sequence[HelmReleaseNode]  # a FoundReleases, or a list (a part of a build)
     not_applied: list[NotApplied]
     problems: list[str]
     notes: list[str] = field(default_factory=list)

@@ -126,6 +126,7 @@ class Repository:
         self._by_id: dict[tuple[str, str | None, str | None], list[ObjectEntry]] = {}
         self._by_rel: dict[str, list[ObjectEntry]] = {}
         self._rel_files: dict[str, str] = {}  # rel_file's answers under the root
+        self._real_dirs: dict[str, str] = {}  # _realpath's directories
         for e in self.entries:
             self._by_id.setdefault((e.kind, e.namespace, e.name), []).append(e)
             self._by_rel.setdefault(e.rel, []).append(e)
@@ -183,14 +184,34 @@ class Repository:
         known = self._rel_files.get(file)
         if known is not None:
             return known
+        if not os.path.isabs(file):
+            real = self._realpath(os.path.join(os.getcwd(), file))  # normalised: a prefix test suffices
+            root = str(self.root)
+            prefix = root if root.endswith(os.sep) else root + os.sep
+            if real.startswith(prefix):
+                rel = self._rel_files[file] = real[len(prefix) :].replace(os.sep, "/")
+                return rel
+            if real == root:
+                return "."
+            return self.aliases.get(real, file)
         path = Path(file)
-        if not path.is_absolute():
-            path = (Path.cwd() / path).resolve()
         try:
             rel = self._rel_files[file] = path.relative_to(self.root).as_posix()  # thousands of calls a build
             return rel
         except ValueError:
             return self.aliases.get(str(path), file)  # not kept: an artifact's copies join ``aliases`` later
+
+    def _realpath(self, file: str) -> str:
+        """``os.path.realpath(file)``, with the real path of each directory found once: files of one
+        directory share it, and only a file that is itself a symbolic link is resolved on its own."""
+        directory, name = os.path.split(file)
+        real = self._real_dirs.get(directory)
+        if real is None:
+            real = self._real_dirs[directory] = os.path.realpath(directory)
+        if name in ("", ".", ".."):
+            return os.path.realpath(file)
+        joined = os.path.join(real, name)
+        return os.path.realpath(joined) if os.path.islink(joined) else joined
 
     def objects(
         self, kind: str | None = None, group: str | None = None, namespace: str | None = None

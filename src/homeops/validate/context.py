@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -94,7 +94,7 @@ class ValidateContext:
     def find(self, kind: str, namespace: str, name: str) -> list[Built]:
         return self.by_key.get((kind, namespace, name), [])
 
-    def helmreleases(self) -> list[HelmReleaseNode]:
+    def helmreleases(self) -> Sequence[HelmReleaseNode]:
         return self.cluster.helmreleases
 
     @property

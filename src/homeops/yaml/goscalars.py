@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from decimal import Decimal
 from functools import cmp_to_key
 
 from homeops.errors import BuildError
@@ -121,7 +120,12 @@ def number_text(value: float) -> str:
     if value.is_integer() and abs(value) < 1e21:
         # encoding/json writes the shortest digits padded with zeros; go-yaml v2 reads that back as an int
         # when it fits 64 bits.
-        as_int = int(value) if abs(value) < 2**53 else int(Decimal(repr(value)))
+        if abs(value) < 2**53:
+            as_int = int(value)
+        else:  # the shortest digits, not the binary value (rare: decimal is imported only then)
+            from decimal import Decimal
+
+            as_int = int(Decimal(repr(value)))
         if _INT64_MIN <= as_int <= _UINT64_MAX:
             return str(as_int)
     return go_format_float(value)
