@@ -22,7 +22,6 @@ from typing import Any
 
 import yaml
 from homeops.errors import BuildError, Location
-from homeops.flux.envsubst import SubstitutionError, substitute
 from homeops.flux.variables import (
     SUBSTITUTE_KEY,
     is_substitution_disabled,
@@ -30,7 +29,7 @@ from homeops.flux.variables import (
     validate_variable_names,
     variables_from_resource,
 )
-from homeops.yaml.emitter import dump_document, go_format_float, sort_keys
+from homeops.yaml.goscalars import go_format_float, sort_keys
 from homeops.yaml.loader import MAX_DEPTH, resolve_plain
 from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
 from homeops.yaml.resolver import HINT_CHARS
@@ -86,6 +85,9 @@ def substitute_object(
     validate_variable_names(variables, where)
     if not _has_dollar(obj):  # envsubst would return the text unchanged: skip the YAML round trip
         return obj, []
+    from homeops.flux.envsubst import SubstitutionError, substitute  # only for a resource with a $
+    from homeops.yaml.emitter import dump_document
+
     text = dump_document(obj)
     try:
         result = substitute(text, variables, strict=strict, file=where.file if where else "")
