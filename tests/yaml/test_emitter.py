@@ -16,9 +16,9 @@ from homeops.yaml.emitter import (
     dump_documents,
     go_format_float,
     needs_quotes,
-    number_text,
     sort_keys,
 )
+from homeops.yaml.goscalars import number_text
 from homeops.yaml.loader import load_documents, load_file
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "kustomize"

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 from homeops.errors import BuildError, Location
+from homeops.flux.substtree import MAX_NODES, V2_HINTS, json_number, key_text, substitute_tree, v2_scalar
 from homeops.flux.variables import (
     SUBSTITUTE_KEY,
     is_substitution_disabled,
@@ -29,10 +30,9 @@ from homeops.flux.variables import (
     validate_variable_names,
     variables_from_resource,
 )
-from homeops.yaml.goscalars import go_format_float, sort_keys
-from homeops.yaml.loader import MAX_DEPTH, resolve_plain
+from homeops.yaml.goscalars import sort_keys
+from homeops.yaml.loader import MAX_DEPTH
 from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
-from homeops.yaml.resolver import HINT_CHARS
 from yaml._yaml import CParser
 from yaml.events import (
     AliasEvent,
@@ -53,13 +53,6 @@ __all__ = [
     "validate_variable_names",
     "variables_from_resource",
 ]
-
-_V2_TRUE = frozenset({"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"})
-_V2_FALSE = frozenset({"n", "N", "no", "No", "NO", "off", "Off", "OFF"})
-_PLAIN_TAG = "!homeops-plain"
-_V2_HINTS = HINT_CHARS | frozenset("yYoO")
-"""First characters of every plain scalar go-yaml v2 reads as no string (YAML 1.1 adds yes/on/off)."""
-_MAX_NODES = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +78,19 @@ def substitute_object(
     validate_variable_names(variables, where)
     if not _has_dollar(obj):  # envsubst would return the text unchanged: skip the YAML round trip
         return obj, []
+    replaced = substitute_tree(obj, variables, strict=strict)
+    if replaced is not None:  # the round trip's result, computed on the tree
+        _copy_positions(obj, replaced)
+        return replaced, []
+    return round_trip(obj, variables, strict=strict)
+
+
+def round_trip(
+    obj: YMap, variables: Mapping[str, str], *, strict: bool
+) -> tuple[YMap, list[ObjectUnresolved]]:
+    """Substitution as kustomize-controller runs it: print ``obj``, run envsubst on the text, read it back
+    (``substitute_object`` without its shortcuts)."""
+    where = _location(obj.pos)
     from homeops.flux.envsubst import SubstitutionError, substitute  # only for a resource with a $
     from homeops.yaml.emitter import dump_document
 
@@ -169,21 +175,6 @@ def load_yaml11(text: str, where: Location | None = None) -> Any:
     return _compose_v2(text, where, "invalid YAML: ")
 
 
-def _v2_scalar(tag: str | None, implicit: bool, text: str) -> Any:
-    """A scalar as go-yaml v2 types it: plain ones by their text (YAML 1.1), else by their tag."""
-    if tag is None or tag == "!":
-        tag = _PLAIN_TAG if implicit else "tag:yaml.org,2002:str"
-    if tag in (_PLAIN_TAG, "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
-        if text in _V2_TRUE:
-            return True
-        if text in _V2_FALSE:
-            return False
-        return resolve_plain(text)
-    if tag == "tag:yaml.org,2002:null":
-        return None
-    return text
-
-
 class _V2Composer:
     """Composes the first document of a text, as go-yaml v2 then JSON read it, from libyaml's events.
 
@@ -192,7 +183,7 @@ class _V2Composer:
 
     def __init__(self, where: Location | None) -> None:
         self.where = where
-        self.budget = _MAX_NODES
+        self.budget = MAX_NODES
         self.anchors: dict[str, Any] = {}
         self.raw: dict[str, Any] = {}  # scalar anchors: their value before the JSON number conversion
 
@@ -209,12 +200,12 @@ class _V2Composer:
             if (
                 event.tag is None
                 and event.anchor is None
-                and (not event.implicit[0] or (text and text[0] not in _V2_HINTS))
+                and (not event.implicit[0] or (text and text[0] not in V2_HINTS))
             ):
                 return text, text  # quoted, or plain text that reads as no other type: most scalars
-            raw = _v2_scalar(event.tag, event.implicit[0], text)
+            raw = v2_scalar(event.tag, event.implicit[0], text)
             value = (
-                _json_number(raw, self.where)
+                json_number(raw, self.where)
                 if isinstance(raw, (int, float)) and not isinstance(raw, bool)
                 else raw
             )
@@ -248,11 +239,7 @@ class _V2Composer:
             raise BuildError(
                 "YAMLToJSON: the substituted resource has a non-scalar mapping key", location=self.where
             )
-        if isinstance(raw, bool):
-            return "true" if raw else "false"
-        if isinstance(raw, float):
-            return go_format_float(raw)
-        return "null" if raw is None else str(raw)
+        return key_text(raw)
 
     def compose(self, get: Any) -> Any:
         """The JSON value of the node whose first event comes next."""
@@ -320,14 +307,6 @@ def _compose_v2(text: str, where: Location | None, prefix: str) -> Any:
         raise BuildError(f"{prefix}{exc}", location=where) from None
     finally:
         parser.dispose()
-
-
-def _json_number(value: Any, where: Location | None) -> Any:
-    """A number after encoding/json, json.Unmarshal into float64 and go-yaml v3 (kyaml) printing."""
-    as_float = float(value)
-    if as_float != as_float or as_float in (float("inf"), float("-inf")):
-        raise BuildError("YAMLToJSON: json: unsupported value in the substituted resource", location=where)
-    return resolve_plain(go_format_float(as_float))
 
 
 def _copy_positions(old: Any, new: Any) -> None:

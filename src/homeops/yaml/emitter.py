@@ -22,7 +22,7 @@ from homeops.yaml.nodes import YMap
 from yaml import events as ev
 from yaml._yaml import CEmitter
 
-__all__ = ["dump_document", "dump_documents", "go_format_float", "needs_quotes", "sort_keys"]
+__all__ = ["dump_document", "dump_documents", "go_format_float", "needs_quotes", "sort_keys", "string_style"]
 
 _WIDTH = 80
 _MAX_SIMPLE_KEY = 128
@@ -115,6 +115,15 @@ def _classify(text: str) -> int:
     ):
         return _SINGLE
     return _PLAIN
+
+
+_STYLE_NAMES = {_PLAIN: "plain", _SINGLE: "single", _DOUBLE: "double", _LITERAL: "literal"}
+
+
+def string_style(text: str) -> str:
+    """How a string value is printed: ``plain``, ``single`` or ``double`` (quoted), ``literal`` (a block),
+    or ``other`` (escapes or line breaks libyaml lays out). Raises BuildError as printing it would."""
+    return _STYLE_NAMES.get(_classify(text), "other")
 
 
 def _fold(text: str, column: int, indent: int, mode: int) -> str:

@@ -1,0 +1,197 @@
+"""Flux's substitution round trip computed on the resource itself, when it can only replace scalars.
+
+kustomize-controller substitutes by printing the resource (JSON, then YAML through go-yaml v2), running
+envsubst on that text and reading the result back (``homeops.flux.varsub``). Printing and reading back cost
+far more than the substitution, and for nearly every resource they change nothing but the scalars that
+held an expression. ``substitute_tree`` gives the round trip's result without the text, or None when it
+cannot be sure, and then the caller runs the real round trip. It is sure when:
+
+- no mapping key holds a ``$``;
+- every ``$`` opens a self-contained ``${...}`` expression of printable ASCII without spaces, quotes,
+  backslashes, ``$`` or braces inside: the printed text holds it verbatim, envsubst sees it alone (no
+  ``$$`` escape, no nesting across scalars), and it evaluates as it would in the whole text;
+- each expression resolves (strict mode: no unset variable) to printable ASCII without whitespace, quotes
+  or backslashes, so it cannot end a quoted scalar, break a line or start a comment;
+- every string prints in one of the writer's own styles (``homeops.yaml.emitter.string_style``): plain,
+  single- or double-quoted, or a literal block (non-empty replacements only, so no line becomes empty and
+  the block keeps its indentation and chomping); a plain one must still read as one plain scalar after
+  the replacement (the writer would print the new text plain, or quote it only because it types as a
+  number, boolean or null), and is then typed by go-yaml v2's YAML 1.1 rules, as the round trip types it.
+
+What the round trip does to everything else is done here too: mappings come back in go-yaml v2's key
+order, numbers pass through float64 (``json_number``) and plain scalars are typed as the composer of
+``varsub`` types them. ``tests/flux/test_substtree.py`` checks the result against the round trip on
+generated resources and on every resource of the corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from homeops.errors import BuildError, HomeopsError, Location
+from homeops.yaml.goscalars import go_format_float, number_text, sort_keys
+from homeops.yaml.loader import MAX_DEPTH
+from homeops.yaml.nodes import YMap, YSeq
+from homeops.yaml.resolver import HINT_CHARS, resolve_plain
+
+V2_TRUE = frozenset({"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"})
+V2_FALSE = frozenset({"n", "N", "no", "No", "NO", "off", "Off", "OFF"})
+V2_HINTS = HINT_CHARS | frozenset("yYoO")
+"""First characters of every plain scalar go-yaml v2 reads as no string (YAML 1.1 adds yes/on/off)."""
+PLAIN_TAG = "!homeops-plain"
+MAX_NODES = 1_000_000
+_MAX_SIMPLE_KEY = 128  # a longer key is laid out by libyaml
+
+_SAFE = "!#%&()*+,\\-./0-9:;<=>?@A-Z\\[\\]^_`a-z|~"  # printable ASCII but space, quotes, \, $, { and }
+_EXPRESSION = re.compile(r"\$\{[" + _SAFE + r"]*\}")
+_SAFE_VALUE = re.compile(r"[" + _SAFE + r"${}]*")
+
+
+class _NotSure(Exception):
+    """The round trip may do more than this module does: the caller runs it."""
+
+
+def v2_scalar(tag: str | None, implicit: bool, text: str) -> Any:
+    """A scalar as go-yaml v2 types it: plain ones by their text (YAML 1.1), else by their tag."""
+    if tag is None or tag == "!":
+        tag = PLAIN_TAG if implicit else "tag:yaml.org,2002:str"
+    if tag in (PLAIN_TAG, "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        if text in V2_TRUE:
+            return True
+        if text in V2_FALSE:
+            return False
+        return resolve_plain(text)
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    return text
+
+
+def json_number(value: Any, where: Location | None) -> Any:
+    """A number after encoding/json, json.Unmarshal into float64 and go-yaml v3 (kyaml) printing."""
+    as_float = float(value)
+    if as_float != as_float or as_float in (float("inf"), float("-inf")):
+        raise BuildError("YAMLToJSON: json: unsupported value in the substituted resource", location=where)
+    return resolve_plain(go_format_float(as_float))
+
+
+def json_value(raw: Any, where: Location | None) -> Any:
+    """A go-yaml v2 scalar value as it comes out of JSON (numbers through float64)."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return json_number(raw, where)
+    return raw
+
+
+def key_text(raw: Any) -> str:
+    """A go-yaml v2 mapping key as a JSON object key."""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, float):
+        return go_format_float(raw)
+    return "null" if raw is None else str(raw)
+
+
+def _plain_raw(text: str) -> Any:
+    """An untagged plain scalar as go-yaml v2 reads it."""
+    if text and text[0] not in V2_HINTS:
+        return text
+    return v2_scalar(None, True, text)
+
+
+def _one_plain_scalar(text: str) -> bool:
+    """Whether ``text`` (printable ASCII) written plain reads back as one scalar: it starts with no
+    indicator and holds no ``: ``, `` #`` nor a trailing ``:`` or space."""
+    return (
+        text.isascii()
+        and text.isprintable()
+        and text[0] not in "#,[]{}&*!|>'\"%@` "
+        and not (text[0] in "?:-" and (len(text) == 1 or text[1] == " "))
+        and text[-1] not in " :"
+        and ": " not in text
+        and " #" not in text
+        and not text.startswith(("---", "..."))
+    )
+
+
+def substitute_tree(obj: YMap, variables: Mapping[str, str], *, strict: bool) -> YMap | None:
+    """What printing ``obj``, substituting and reading it back gives (positions not yet copied), or None
+    when only the round trip itself can tell (see the module docstring)."""
+    from homeops.flux.envsubst import substitute
+    from homeops.yaml.emitter import string_style
+
+    budget = [MAX_NODES]
+    values: dict[str, str] = {}  # each expression's replacement
+
+    def replace(text: str) -> str:
+        found = _EXPRESSION.findall(text)
+        if len(found) != text.count("$"):
+            raise _NotSure
+        for expression in found:
+            if expression not in values:
+                result = substitute(expression, variables, strict=strict)
+                if result.unresolved or not _SAFE_VALUE.fullmatch(result.text):
+                    raise _NotSure
+                values[expression] = result.text
+        return _EXPRESSION.sub(lambda m: values[m.group(0)], text)
+
+    def string(text: str) -> Any:
+        style = string_style(text)
+        if "$" not in text:
+            if style == "plain":
+                return json_value(_plain_raw(text), None)
+            if style == "other":
+                raise _NotSure
+            return text
+        new = replace(text)
+        if style == "plain":
+            # the new text must read as one plain scalar: the writer prints it plain, or quotes it only
+            # because it types as a number, boolean, null or timestamp (and it then has no indicator)
+            after = string_style(new) if new else "plain"
+            if after != "plain" and not (after == "double" and _one_plain_scalar(new)):
+                raise _NotSure
+            return json_value(_plain_raw(new), None)
+        if style == "literal":
+            if any(not values[e] for e in _EXPRESSION.findall(text)):
+                raise _NotSure
+            return new
+        if style == "other":
+            raise _NotSure
+        return new
+
+    def key(text: str) -> str:
+        if "$" in text or (len(text) > 40 and len(text.encode("utf-8")) > _MAX_SIMPLE_KEY):
+            raise _NotSure
+        style = string_style(text)
+        if style == "plain":
+            return key_text(_plain_raw(text))
+        if style not in ("single", "double"):
+            raise _NotSure
+        return text
+
+    def value(node: Any, depth: int) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0 or depth > MAX_DEPTH:
+            raise _NotSure
+        if isinstance(node, str):
+            return string(node)
+        if isinstance(node, dict):
+            items = {key(k): value(v, depth + 1) for k, v in node.items()}
+            if len(items) != len(node):
+                raise _NotSure  # two keys read back the same
+            return YMap((k, items[k]) for k in sort_keys(items))
+        if isinstance(node, list):
+            return YSeq(value(v, depth + 1) for v in node)
+        if node is None or isinstance(node, bool):
+            return node
+        if isinstance(node, int):
+            return json_value(_plain_raw(str(node)), None)
+        if isinstance(node, float):
+            return json_value(_plain_raw(number_text(node)), None)
+        raise _NotSure
+
+    try:
+        new = value(obj, 0)
+    except (_NotSure, HomeopsError):
+        return None
+    return new if isinstance(new, YMap) else None

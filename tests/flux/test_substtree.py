@@ -1,0 +1,165 @@
+"""``substitute_tree`` gives exactly what the printed round trip gives (``varsub.round_trip``: print,
+envsubst, read back through go-yaml v2 and JSON), or None: on generated resources that put expressions in
+every printing style and replace them with values that type, quote, fold and break lines, and on every
+resource of the test fixtures and of the corpus that holds a ``$``."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from homeops.errors import BuildError
+from homeops.flux.substtree import substitute_tree
+from homeops.flux.varsub import _copy_positions, round_trip, substitute_object
+from homeops.yaml.loader import load_documents
+from homeops.yaml.nodes import Pos, YMap, YSeq
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+LONG = " ".join(f"word{i}" for i in range(14))  # past the 80-column fold
+TEMPLATES = [
+    "${V}", "x${V}", "${V}x", "pre-${V}-post", "https://${V}/path", "${V}${V}", "a ${V}", "${V} b",
+    "a ${V} b", f"{LONG} ${{V}} tail", f"{LONG}${{V}} {LONG}", f"${{V}} {LONG}", "${V}: x", "#${V}", "- ${V}",
+    "'${V}'", '"${V}"', "yes${V}", "1${V}", "${V}\n", "line1\n${V}\nline3\n", "${V}\nrest", "a\n${V}",
+    "a\nb ${V} c\n\n", "${V:=default}", "${V:-def}", "${UNSET}", "${UNSET:=fallback}", "${V^^}", "${V:0:2}",
+    "$V", "$${V}", "${V", "${}", "a $ b ${V}", "${V}#", "${V} #c", "é ${V}", "tab\t${V}", "${V}\u0085",
+]  # fmt: skip
+VALUES = [
+    "example.com", "3", "0", "-1", "1.5", "1e3", ".5", "true", "on", "yes", "No", "y", "null", "~", "",
+    "2001-12-14", "2001-12-14 21:59:43.10 -5", "0777", "0o17", "0x1F", "12345678901234567890", "1_000", "a:b",
+    "a:", "-x", "-", "?x", ":x", "#x", "&a", "*a", "!x", "!!int", "|x", ">x", "%x", "@x", "`x", "{x}", "[x]",
+    "a,b", "${NESTED}", "$$", "---", "...", "=x", "<<", "a b", " x", "x ", "a: b", "line\nbreak", "'q'",
+    '"d"', "back\\slash", "tab\tx", "é", "a #b", "x" * 90,
+]  # fmt: skip
+
+
+def _canon(value: Any) -> Any:
+    """``value`` with every type, key order and position spelled out (``==`` alone takes 1 for True)."""
+    if isinstance(value, dict):
+        extra = (value.pos, sorted(value.kpos.items()), value.empty) if isinstance(value, YMap) else None
+        return ("map", extra, [(k, _canon(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        extra_seq = (value.pos, list(value.ipos)) if isinstance(value, YSeq) else None
+        return ("seq", extra_seq, [_canon(v) for v in value])
+    return (type(value).__name__, value)
+
+
+def _compare(obj: YMap, variables: dict[str, str], strict: bool) -> bool:
+    """Whether the tree gave a result (then equal to the round trip's, which must succeed unresolved-free)."""
+    fast = substitute_tree(obj, variables, strict=strict)
+    try:
+        slow, unresolved = round_trip(obj, variables, strict=strict)
+    except BuildError:
+        assert fast is None, f"the round trip fails, the tree gave {fast!r}"
+        return False
+    if fast is None:
+        return False
+    _copy_positions(obj, fast)
+    assert not unresolved
+    assert _canon(fast) == _canon(slow)
+    return True
+
+
+def _resource(template: str) -> YMap:
+    pos = Pos("app/cm.yaml", 1, 1)
+    data = YMap({"k": template, "yes": "plain", "123": template}, pos=Pos("app/cm.yaml", 5, 3))
+    data.kpos = {"k": Pos("app/cm.yaml", 6, 3)}
+    items = YSeq([template, 1, 2.5, 3.0, True, None, 1e20, 12345678901234567890, YMap(), YSeq()])
+    items.ipos = [Pos("app/cm.yaml", 9, 5)] * len(items)
+    return YMap(
+        {
+            "kind": "ConfigMap",
+            "apiVersion": "v1",
+            "metadata": YMap({"name": "cm", "labels": YMap({"b": "on", "a": "x"})}),
+            "data": data,
+            "spec": YMap({"items": items, "z": 7, "a": template}),
+        },
+        pos=pos,
+    )
+
+
+def test_generated_resources_match_the_round_trip() -> None:
+    taken = 0
+    for template, value, strict in itertools.product(TEMPLATES, VALUES, (True, False)):
+        taken += _compare(_resource(template), {"V": value, "NESTED": "n"}, strict)
+    # the shortcut serves the common cases, not only the trivial ones
+    assert taken > len(TEMPLATES) * len(VALUES) // 2
+
+
+@pytest.mark.parametrize(
+    ("template", "value", "served"),
+    [
+        ("host.${V}", "example.com", True),
+        ("${V}", "3", True),  # a number after substitution, as in the cluster
+        ("${V}", "on", True),  # YAML 1.1: a boolean
+        ("${V}", "", True),  # an empty plain scalar: null
+        ("line1\n${V}\n", "example.com", True),  # a literal block
+        ("line1\n${V}\n", "", False),  # a line left empty could change the block
+        ("a ${V}", "#x", False),  # would start a comment
+        ("${V}", "a: b", False),  # would make a mapping
+        ("${V}", "line\nbreak", False),
+        ("$${V}", "x", False),  # an escape: the round trip decides
+        ("${V:=a b}", "x", False),  # a space inside the expression
+    ],
+)
+def test_what_the_tree_serves(template: str, value: str, served: bool) -> None:
+    assert _compare(_resource(template), {"V": value}, True) is served
+
+
+def test_a_dollar_in_a_key_or_an_unset_variable_in_strict_mode_takes_the_round_trip() -> None:
+    obj = _resource("x")
+    obj["data"]["${V}"] = "y"
+    assert substitute_tree(obj, {"V": "a"}, strict=True) is None
+    assert substitute_tree(_resource("${UNSET}"), {"V": "a"}, strict=True) is None
+    assert substitute_tree(_resource("${UNSET}"), {"V": "a"}, strict=False) is not None
+    new, unresolved = substitute_object(_resource("${UNSET}"), {"V": "a"}, strict=True)
+    assert {u.name for u in unresolved} == {"UNSET"} and new["data"]["k"] is None
+
+
+def _documents_with_dollar(root: Path) -> list[YMap]:
+    found: list[YMap] = []
+    for path in sorted(root.rglob("*.y*ml")):
+        if ".git" in path.parts or path.suffix not in (".yaml", ".yml"):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if "${" not in text:
+            continue
+        try:
+            docs = load_documents(text, str(path))
+        except Exception:  # files that do not parse are not resources
+            continue
+        found.extend(d for d in docs if isinstance(d, YMap))
+    return found
+
+
+def _variables(doc: YMap) -> list[dict[str, str]]:
+    names = set(re.findall(r"\$\{([_A-Za-z][_A-Za-z0-9]*)", str(doc)))
+    return [{n: v for n in names} for v in ("example.com", "3", "true", "", "a: b")]
+
+
+def _check_documents(docs: list[YMap]) -> int:
+    taken = 0
+    for doc in docs:
+        for variables in _variables(doc):
+            if variables:
+                taken += _compare(doc, variables, True) + _compare(doc, variables, False)
+    return taken
+
+
+def test_fixture_resources_match_the_round_trip() -> None:
+    docs = _documents_with_dollar(FIXTURES)
+    assert docs
+    assert _check_documents(docs) > 0
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="needs ../shared/corpus")
+def test_corpus_resources_match_the_round_trip() -> None:
+    docs = _documents_with_dollar(CORPUS)
+    assert len(docs) > 100
+    assert _check_documents(docs) > len(docs)
