@@ -362,3 +362,21 @@ def test_build_all_summary_lists_unresolved_names(tmp_path: Path) -> None:
     assert rows["missing-source"]["unresolved"] == ["<Secret flux-system/does-not-exist>"]
     assert result.summary["totals"]["unresolved"] == 2
     assert result.failed == 0
+
+
+def test_build_all_rewrites_only_the_outputs_that_changed(tmp_path: Path) -> None:
+    """A second ``build all -O`` into the same folder leaves an unchanged file as it was (same inode and
+    modification time) and rewrites a file whose content differs (here: one edited by hand)."""
+    repo = _repo("kustomize-features", tmp_path)
+    out = tmp_path / "out"
+    build_all(BuildAllOptions(output_dir=out, repo=repo))
+    files = sorted(p for p in out.rglob("*.yaml"))
+    assert len(files) >= 2
+    edited, kept = files[0], files[1]
+    expected = edited.read_bytes()
+    edited.write_text("edited by hand\n", encoding="utf-8")
+    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in files}
+    build_all(BuildAllOptions(output_dir=out, repo=repo))
+    assert edited.read_bytes() == expected
+    assert (kept.stat().st_ino, kept.stat().st_mtime_ns) == before[kept]
+    assert sorted(p for p in out.rglob("*.yaml")) == files
