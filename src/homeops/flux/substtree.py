@@ -46,7 +46,10 @@ _MAX_SIMPLE_KEY = 128  # a longer key is laid out by libyaml
 
 _SAFE = "!#%&()*+,\\-./0-9:;<=>?@A-Z\\[\\]^_`a-z|~"  # printable ASCII but space, quotes, \, $, { and }
 _EXPRESSION = re.compile(r"\$\{[" + _SAFE + r"]*\}")
+_REFERENCE = re.compile(r"\$\{([_A-Za-z][_A-Za-z0-9]*)\}")
 _SAFE_VALUE = re.compile(r"[" + _SAFE + r"${}]*")
+_E6 = 10**6  # Go's shortest format writes whole numbers from here on with an exponent
+_CHANGED = re.compile("[\x7f-\x9f\ufffe\uffff]")  # U+0085 and what homeops.yaml.emitter refuses
 
 
 class _NotSure(Exception):
@@ -114,6 +117,40 @@ def _one_plain_scalar(text: str) -> bool:
     )
 
 
+def _changed(text: str) -> bool:
+    """Whether the round trip can make another string of ``text``: a ``$`` for envsubst, U+0085 (a line
+    break to go-yaml, folded) or a control character the printer refuses; any other string comes back as
+    it was, whatever style prints it."""
+    return "$" in text or (not (text.isascii() and text.isprintable()) and _CHANGED.search(text) is not None)
+
+
+def round_trip_changes(obj: Any) -> bool:
+    """Whether the round trip can give ``obj`` other values: a key or string is ``_changed``, or a number
+    is a float or an integer of a million or more (through float64 and Go's shortest format, ``3.0``
+    becomes ``3`` and ``1000000`` becomes ``1e+06``, read back as a float). Otherwise only the order of its
+    keys changes, which nothing reads (output is printed in go-yaml v2's order anyway)."""
+    stack: list[Any] = [obj]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if any(_changed(key) for key in node):
+                return True
+            values: Any = node.values()
+        else:
+            values = node
+        for value in values:
+            if isinstance(value, str):
+                if _changed(value):
+                    return True
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+            elif isinstance(value, float) or (
+                isinstance(value, int) and not isinstance(value, bool) and not -_E6 < value < _E6
+            ):
+                return True
+    return False
+
+
 def substitute_tree(obj: YMap, variables: Mapping[str, str], *, strict: bool) -> YMap | None:
     """What printing ``obj``, substituting and reading it back gives (positions not yet copied), or None
     when only the round trip itself can tell (see the module docstring)."""
@@ -129,10 +166,20 @@ def substitute_tree(obj: YMap, variables: Mapping[str, str], *, strict: bool) ->
             raise _NotSure
         for expression in found:
             if expression not in values:
-                result = substitute(expression, variables, strict=strict)
-                if result.unresolved or not _SAFE_VALUE.fullmatch(result.text):
+                simple = _REFERENCE.fullmatch(expression)
+                if simple is not None:  # ${NAME}: its value, or "" when unset (strict mode: reported)
+                    value = variables.get(simple.group(1))
+                    if value is None and strict:
+                        raise _NotSure
+                    value = value or ""
+                else:
+                    result = substitute(expression, variables, strict=strict)
+                    if result.unresolved:
+                        raise _NotSure
+                    value = result.text
+                if not _SAFE_VALUE.fullmatch(value):
                     raise _NotSure
-                values[expression] = result.text
+                values[expression] = value
         return _EXPRESSION.sub(lambda m: values[m.group(0)], text)
 
     def string(text: str) -> Any:

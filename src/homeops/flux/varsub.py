@@ -22,7 +22,15 @@ from typing import Any
 
 import yaml
 from homeops.errors import BuildError, Location
-from homeops.flux.substtree import MAX_NODES, V2_HINTS, json_number, key_text, substitute_tree, v2_scalar
+from homeops.flux.substtree import (
+    MAX_NODES,
+    V2_HINTS,
+    json_number,
+    key_text,
+    round_trip_changes,
+    substitute_tree,
+    v2_scalar,
+)
 from homeops.flux.variables import (
     SUBSTITUTE_KEY,
     is_substitution_disabled,
@@ -76,7 +84,7 @@ def substitute_object(
         return obj, []
     where = _location(obj.pos)
     validate_variable_names(variables, where)
-    if not _has_dollar(obj):  # envsubst would return the text unchanged: skip the YAML round trip
+    if not round_trip_changes(obj):  # the round trip would give the same values: skipped
         return obj, []
     replaced = substitute_tree(obj, variables, strict=strict)
     if replaced is not None:  # the round trip's result, computed on the tree
@@ -117,27 +125,6 @@ def round_trip(
 
 def _location(pos: Pos | None) -> Location | None:
     return Location(pos.file, pos.line, pos.column) if pos else None
-
-
-def _has_dollar(obj: Any) -> bool:
-    """Whether a key or string value anywhere in ``obj`` holds a ``$`` (only those can change)."""
-    stack: list[Any] = [obj]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if "$" in key or (isinstance(value, str) and "$" in value):
-                    return True
-                if isinstance(value, (dict, list)):
-                    stack.append(value)
-        else:
-            for value in node:
-                if isinstance(value, str):
-                    if "$" in value:
-                        return True
-                elif isinstance(value, (dict, list)):
-                    stack.append(value)
-    return False
 
 
 def _scalar_pos_with(obj: Any, needle: str) -> Pos | None:

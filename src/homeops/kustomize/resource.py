@@ -8,8 +8,7 @@ generator settings (merge behavior, whether a content-hash suffix is due).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from homeops.kustomize.gvk import split_api_version as split_api_version
 from homeops.yaml.nodes import Pos, YMap
@@ -77,9 +76,9 @@ def id_string(group: str, version: str, kind: str, name: str, namespace: str) ->
     return f"{gvk_string(group, version, kind)}/{name or '[noName]'}.{namespace or '[noNs]'}"
 
 
-@dataclass(frozen=True, slots=True)
-class ResId:
-    """Identity of a resource: group, version, kind, namespace and name."""
+class ResId(NamedTuple):
+    """Identity of a resource: group, version, kind, namespace and name (a named tuple: a build makes tens
+    of thousands, and a frozen dataclass sets each field through ``object.__setattr__``)."""
 
     group: str
     version: str
@@ -200,8 +199,18 @@ class Resource:
         return is_cluster_scoped_type(self.api_version, self.kind)
 
     def cur_id(self) -> ResId:
-        g, v = split_api_version(self.api_version)
-        return ResId(g, v, self.kind, self.name, self.namespace)
+        obj = self.obj  # the accessors' reads, inline: a build asks for ids tens of thousands of times
+        api_version, kind, md = obj.get("apiVersion"), obj.get("kind"), obj.get("metadata")
+        g, v = split_api_version(api_version if isinstance(api_version, str) else "")
+        name = md.get("name") if isinstance(md, dict) else None
+        namespace = md.get("namespace") if isinstance(md, dict) else None
+        return ResId(
+            g,
+            v,
+            kind if isinstance(kind, str) else "",
+            name if isinstance(name, str) else ("" if name is None else str(name)),
+            namespace if isinstance(namespace, str) else "",
+        )
 
     def orig_id(self) -> ResId:
         """The id the resource had when it was first loaded or generated."""
