@@ -36,7 +36,12 @@ _DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")
 _INT64_MIN = -(2**63)
 _UINT64_MAX = 2**64 - 1
 _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
-_HEX_DIGITS = "0123456789abcdefABCDEF"
+_DIGITS = {
+    2: re.compile("[01]+"),
+    8: re.compile("[0-7]+"),
+    10: re.compile("[0-9]+"),
+    16: re.compile("[0-9a-fA-F]+"),
+}  # the digits of each base Go's ParseInt takes
 
 
 def _go_parse_int(text: str) -> int | None:
@@ -60,8 +65,7 @@ def _go_parse_int(text: str) -> int | None:
         base, digits = 2, s[2:]
     elif len(s) > 1 and s[0] == "0":
         base, digits = 8, s[1:]
-    allowed = _HEX_DIGITS[: base if base <= 10 else 22]
-    if not digits or not all(c in allowed for c in digits):
+    if _DIGITS[base].fullmatch(digits) is None:
         return None
     try:
         value = sign * int(digits, base)
