@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from homeops.cache.helper import Helper, Send
     from homeops.flux.cluster import KsNode
 
-_FORMAT = b"homeops-ks-cache-8"
+_FORMAT = b"homeops-ks-cache-9"
 RECENT = 8
 """How many of the last lookups ``NodeCache.recent`` remembers."""
 _ABSENT = b"\x00absent"
