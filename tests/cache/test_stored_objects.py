@@ -123,3 +123,61 @@ def test_found_releases_are_found_once() -> None:
     assert len(found) == 2 and list(found) == items and found[-1:] == items[-1:]
     assert found == items and found != items[:1] and found == FoundReleases(lambda: items)
     assert calls == [1] and repr(found) == repr(items)
+
+
+_RELEASE = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {{name: {name}, namespace: default}}
+spec:
+  interval: 1h
+  chart: {{spec: {{chart: podinfo, sourceRef: {{kind: HelmRepository, name: podinfo}}}}}}
+"""
+_GENERATING_SET = """\
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata: {name: releases, namespace: default}
+spec:
+  inputs: [{id: one}, {id: two}]
+  resources:
+    - apiVersion: helm.toolkit.fluxcd.io/v2
+      kind: HelmRelease
+      metadata: {name: 'made-<< inputs.id >>', namespace: default}
+      spec:
+        interval: 1h
+        chart: {spec: {chart: podinfo, sourceRef: {kind: HelmRepository, name: podinfo}}}
+"""
+
+
+def test_found_helmreleases_keep_the_cluster_selection_and_generated_ones(tmp_path: Path) -> None:
+    """Per cluster, with ``cluster`` selected, and those a ResourceSet generates: cold and warm alike."""
+    from tests.flux.layouts_helpers import checkout as layout_checkout
+
+    repo = layout_checkout("multi-cluster", tmp_path)
+    (repo / "apps" / "base" / "release.yaml").write_text(_RELEASE.format(name="shared"), encoding="utf-8")
+    (repo / "apps" / "base" / "kustomization.yaml").write_text(
+        "resources: [./configmap.yaml, ./release.yaml]\n", encoding="utf-8"
+    )
+    (repo / "apps" / "staging" / "set.yaml").write_text(_GENERATING_SET, encoding="utf-8")
+    staging = repo / "apps" / "staging" / "kustomization.yaml"
+    staging.write_text(
+        staging.read_text(encoding="utf-8").replace("  - ../base\n", "  - ../base\n  - ./set.yaml\n"),
+        encoding="utf-8",
+    )
+
+    def releases(cluster: str | None, cache: Path | None) -> list[tuple[str, str, str]]:
+        build = build_cluster(ClusterOptions(repo=repo, cluster=cluster, cache_dir=cache))
+        return [(h.parent.tree, h.parent.ref, h.hr.name) for h in build.helmreleases]
+
+    every = releases(None, None)
+    assert sorted(every) == [
+        ("production", "Kustomization/flux-system/apps", "shared"),
+        ("staging", "Kustomization/flux-system/apps", "made-one"),
+        ("staging", "Kustomization/flux-system/apps", "made-two"),
+        ("staging", "Kustomization/flux-system/apps", "shared"),
+    ]
+    assert releases("staging", None) == [r for r in every if r[0] == "staging"]
+    cache = tmp_path / "cache"
+    releases(None, cache)
+    assert releases(None, cache) == every  # warm: the HelmReleases found from stored builds
+    assert releases("production", cache) == [r for r in every if r[0] == "production"]
