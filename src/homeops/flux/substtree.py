@@ -1,10 +1,12 @@
 """Flux's substitution round trip computed on the resource itself, when it can only replace scalars.
 
-kustomize-controller substitutes by printing the resource (JSON, then YAML through go-yaml v2), running
-envsubst on that text and reading the result back (``homeops.flux.varsub``). Printing and reading back cost
-far more than the substitution, and for nearly every resource they change nothing but the scalars that
-held an expression. ``substitute_tree`` gives the round trip's result without the text, or None when it
-cannot be sure, and then the caller runs the real round trip. It is sure when:
+kustomize-controller substitutes by printing every resource (JSON, then YAML through go-yaml v2), running
+envsubst on that text and reading the result back (``homeops.flux.varsub``), once a Kustomization has
+variables. Printing and reading back cost far more than the substitution, and for nearly every resource
+they change nothing but the scalars that held an expression. ``round_trip_changes`` tells the resources
+whose values the round trip keeps (only their key order changes). For the others, ``substitute_tree``
+gives the round trip's result without the text, or None when it cannot be sure, and then the caller runs
+the real round trip. It is sure when:
 
 - no mapping key holds a ``$``;
 - every ``$`` opens a self-contained ``${...}`` expression of printable ASCII without spaces, quotes,
@@ -20,8 +22,8 @@ cannot be sure, and then the caller runs the real round trip. It is sure when:
 
 What the round trip does to everything else is done here too: mappings come back in go-yaml v2's key
 order, numbers pass through float64 (``json_number``) and plain scalars are typed as the composer of
-``varsub`` types them. ``tests/flux/test_substtree.py`` checks the result against the round trip on
-generated resources and on every resource of the corpus.
+``varsub`` types them. ``tests/flux/test_substtree.py`` checks both functions against the round trip on
+generated resources and on every resource of the fixtures and of the corpus.
 """
 
 from __future__ import annotations
@@ -126,9 +128,9 @@ def _changed(text: str) -> bool:
 
 def round_trip_changes(obj: Any) -> bool:
     """Whether the round trip can give ``obj`` other values: a key or string is ``_changed``, or a number
-    is a float or an integer of a million or more (through float64 and Go's shortest format, ``3.0``
-    becomes ``3`` and ``1000000`` becomes ``1e+06``, read back as a float). Otherwise only the order of its
-    keys changes, which nothing reads (output is printed in go-yaml v2's order anyway)."""
+    is a float or an integer of a million or more in magnitude (through float64 and Go's shortest format,
+    ``3.0`` becomes ``3`` and ``1000000`` becomes ``1e+06``, read back as a float). Otherwise only the order
+    of its keys changes, which nothing reads (output is printed in go-yaml v2's order anyway)."""
     stack: list[Any] = [obj]
     while stack:
         node = stack.pop()

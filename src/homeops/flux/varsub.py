@@ -99,7 +99,7 @@ def round_trip(
     """Substitution as kustomize-controller runs it: print ``obj``, run envsubst on the text, read it back
     (``substitute_object`` without its shortcuts)."""
     where = _location(obj.pos)
-    from homeops.flux.envsubst import SubstitutionError, substitute  # only for a resource with a $
+    from homeops.flux.envsubst import SubstitutionError, substitute  # imported when a round trip runs
     from homeops.yaml.emitter import dump_document
 
     text = dump_document(obj)
