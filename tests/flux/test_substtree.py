@@ -28,6 +28,7 @@ TEMPLATES = [
     "'${V}'", '"${V}"', "yes${V}", "1${V}", "${V}\n", "line1\n${V}\nline3\n", "${V}\nrest", "a\n${V}",
     "a\nb ${V} c\n\n", "${V:=default}", "${V:-def}", "${UNSET}", "${UNSET:=fallback}", "${V^^}", "${V:0:2}",
     "$V", "$${V}", "${V", "${}", "a $ b ${V}", "${V}#", "${V} #c", "é ${V}", "tab\t${V}", "${V}\u0085",
+    "{{ $labels.name }} ${V}", "$(MAX)Mi", "cost $5", "last$", "$\n${V}\n", "${V}$", "$${V} ${V}",
 ]  # fmt: skip
 VALUES = [
     "example.com", "3", "0", "-1", "1.5", "1e3", ".5", "true", "on", "yes", "No", "y", "null", "~", "",
@@ -105,6 +106,8 @@ def test_generated_resources_match_the_round_trip() -> None:
         ("${V}", "line\nbreak", False),
         ("$${V}", "x", False),  # an escape: the round trip decides
         ("${V:=a b}", "x", False),  # a space inside the expression
+        ("{{ $labels.name }} on ${V}", "x", True),  # a $ opening no ${...} stays as it is
+        ("$(MAX)Mi", "x", True),
     ],
 )
 def test_what_the_tree_serves(template: str, value: str, served: bool) -> None:

@@ -9,9 +9,10 @@ gives the round trip's result without the text, or None when it cannot be sure, 
 the real round trip. It is sure when:
 
 - no mapping key holds a ``$``;
-- every ``$`` opens a self-contained ``${...}`` expression of printable ASCII without spaces, quotes,
+- every ``${`` opens a self-contained ``${...}`` expression of printable ASCII without spaces, quotes,
   backslashes, ``$`` or braces inside: the printed text holds it verbatim, envsubst sees it alone (no
-  ``$$`` escape, no nesting across scalars), and it evaluates as it would in the whole text;
+  nesting across scalars), and it evaluates as it would in the whole text; no ``$$`` (an escape) appears,
+  and any other ``$`` (``$labels``, ``$(VAR)``, a ``$`` last) stays as it is, as in Flux's envsubst;
 - each expression resolves (strict mode: no unset variable) to printable ASCII without whitespace, quotes
   or backslashes, so it cannot end a quoted scalar, break a line or start a comment;
 - every string prints in one of the writer's own styles (``homeops.yaml.emitter.string_style``): plain,
@@ -164,7 +165,7 @@ def substitute_tree(obj: YMap, variables: Mapping[str, str], *, strict: bool) ->
 
     def replace(text: str) -> str:
         found = _EXPRESSION.findall(text)
-        if len(found) != text.count("$"):
+        if len(found) != text.count("${") or "$$" in text:  # an expression it cannot take, or an escape
             raise _NotSure
         for expression in found:
             if expression not in values:
