@@ -7,7 +7,12 @@ from typing import Any
 import pytest
 
 from homeops.errors import BuildError
-from homeops.kustomize.builtin_config import default_tconfig
+from homeops.kustomize.builtin_config import (
+    default_name_filters,
+    default_tconfig,
+    is_default_name_reference,
+    name_filters,
+)
 from homeops.kustomize.namereference import fix_name_references
 from homeops.kustomize.resource import ResMap, Resource
 from homeops.kustomize.tconfig import FieldSpec, NameBackRef, TransformerConfig
@@ -279,3 +284,21 @@ def test_config_errors(body: str, path: str, message: str) -> None:
     with pytest.raises(BuildError) as info:
         fix_name_references(resmap, _backrefs("ConfigMap", ("Pod", path)))
     assert message in info.value.message
+
+
+@pytest.mark.parametrize(
+    "gvk",
+    [("apps", "v1", "Deployment"), ("", "v1", "Pod"), ("rbac.authorization.k8s.io", "v1", "RoleBinding"),
+     ("batch", "v1", "CronJob"), ("example.com", "v1", "Unknown")],
+)  # fmt: skip
+def test_the_default_rules_filters_are_found_once_and_equal_the_plain_ones(gvk: tuple[str, str, str]) -> None:
+    """A build with kustomize's default ``nameReference`` rules takes the filters of each GVK from a memo;
+    they are those the rules select, and a configuration that changes one rule is not taken for them."""
+    refs = default_tconfig().name_reference
+    assert is_default_name_reference(refs)
+    assert default_name_filters(*gvk) == name_filters(refs, *gvk)
+    assert default_name_filters(*gvk) is default_name_filters(*gvk)
+    changed = [NameBackRef(kind=refs[0].kind, group=refs[0].group, version=refs[0].version), *refs[1:]]
+    assert not is_default_name_reference(changed) and not is_default_name_reference(refs[1:])
+    if gvk[2] == "Deployment":  # the fixture's point: Deployments refer to ConfigMaps by name
+        assert any(b.kind == "ConfigMap" for b, _ in default_name_filters(*gvk))

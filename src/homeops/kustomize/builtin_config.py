@@ -14,7 +14,7 @@ from typing import Any
 
 from homeops.errors import BuildError, Location
 from homeops.kustomize.context import KContext
-from homeops.kustomize.tconfig import FieldSpec, NameBackRef, TransformerConfig
+from homeops.kustomize.tconfig import FieldSpec, NameBackRef, TransformerConfig, is_selected
 from homeops.yaml.loader import load_documents
 
 _ABBREV = {
@@ -386,6 +386,31 @@ def default_tconfig() -> TransformerConfig:
     of the shared, frozen specs (every kustomization of a build starts from one; sorting them each time cost
     ~56 us, the copy ~3 us)."""
     return _sorted_defaults().copy()
+
+
+def is_default_name_reference(refs: list[NameBackRef]) -> bool:
+    """Whether ``refs`` is the default ``nameReference`` list (the same frozen rules, in the same order):
+    a build whose kustomizations add no ``configurations:`` keeps it."""
+    default = _sorted_defaults().name_reference
+    return len(refs) == len(default) and all(a is b for a, b in zip(refs, default, strict=True))
+
+
+@cache
+def default_name_filters(group: str, version: str, kind: str) -> tuple[tuple[NameBackRef, FieldSpec], ...]:
+    """The default rules' referrer field specs that select ``group/version/kind`` (found once per GVK)."""
+    return name_filters(_sorted_defaults().name_reference, group, version, kind)
+
+
+def name_filters(
+    refs: list[NameBackRef], group: str, version: str, kind: str
+) -> tuple[tuple[NameBackRef, FieldSpec], ...]:
+    """Each (rule, referrer field spec) of ``refs`` whose spec selects ``group/version/kind``."""
+    return tuple(
+        (backref, spec)
+        for backref in refs
+        for spec in backref.referrers
+        if is_selected(group, version, kind, spec)
+    )
 
 
 @cache

@@ -17,9 +17,11 @@ same point, before vars are resolved.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from homeops.errors import BuildError
+from homeops.kustomize.builtin_config import default_name_filters, is_default_name_reference, name_filters
 from homeops.kustomize.fieldpath import split_path
 from homeops.kustomize.kyamlpath import go_text
 from homeops.kustomize.resource import NOT_NAMESPACEABLE, ResId, ResMap, Resource, split_api_version
@@ -32,18 +34,15 @@ Sieve = Callable[[Resource], bool]
 def fix_name_references(resmap: ResMap, tconfig: TransformerConfig) -> None:
     """Rewrite name references in ``resmap`` to the current names of the resources they refer to."""
     resources = resmap.resources()
-    by_gvk: dict[tuple[str, str, str], list[tuple[NameBackRef, FieldSpec]]] = {}
+    refs = tconfig.name_reference
+    select = default_name_filters if is_default_name_reference(refs) else partial(name_filters, refs)
+    by_gvk: dict[tuple[str, str, str], tuple[tuple[NameBackRef, FieldSpec], ...]] = {}
     for referrer in resources:
         org = referrer.orig_id()
         gvk = (org.group, org.version, org.kind)
         filters = by_gvk.get(gvk)
         if filters is None:
-            filters = by_gvk[gvk] = [
-                (backref, spec)
-                for backref in tconfig.name_reference
-                for spec in backref.referrers
-                if is_selected(org.group, org.version, org.kind, spec)
-            ]
+            filters = by_gvk[gvk] = select(*gvk)
         if not filters:
             continue
         candidates = _subset_referable(resources, referrer)
