@@ -11,6 +11,7 @@ from homeops.cache.helper import Helper, Send
 from homeops.errors import UsageError
 from homeops.flux.clustertypes import KsNode
 from homeops.flux.masking import SecretMasker
+from homeops.outputs import write_result
 
 
 def check_output_dir(out: Path, flag: str) -> None:
@@ -80,27 +81,11 @@ def _write_node(out: Path, name: str, node: KsNode, mask: SecretMasker | None) -
     if not target.is_relative_to(out.resolve()):
         raise UsageError(f"refusing to write {name!r} outside {out}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    ok_file, err_file = target.with_name(target.name + ".yaml"), target.with_name(target.name + ".err")
     if node.status == "failed" or node.status == "external":
-        _write(err_file, (mask.text(node.error) if mask else node.error) + "\n")
-        ok_file.unlink(missing_ok=True)
+        write_result(target, None, mask.text(node.error) if mask else node.error)
     else:
         from homeops.yaml.emitter import dump_documents  # the emitter loads PyYAML: only when writing
 
         applied = [*node.objects, *node.rendered]  # what its HelmReleases' charts render comes after
         objects = [mask.obj(o) for o in applied] if mask else applied
-        _write(ok_file, dump_documents(objects))
-        err_file.unlink(missing_ok=True)
-
-
-def _write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path``, unless the file already holds exactly that: an unchanged output is not
-    rewritten (reading and comparing costs a tenth of truncating and writing it again) and keeps its
-    modification time."""
-    data = text.encode("utf-8")
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    path.write_bytes(data)
+        write_result(target, dump_documents(objects))

@@ -25,6 +25,7 @@ from homeops.flux.kinds import (
     flux_kind,
 )
 from homeops.flux.sourceignore import SourceIgnore, walk_yaml_rel
+from homeops.kustomize.files import RealPaths
 from homeops.kustomize.gvk import split_api_version
 from homeops.sops.marks import is_sops_encrypted
 from homeops.yaml.loader import load_file
@@ -126,7 +127,7 @@ class Repository:
         self._by_id: dict[tuple[str, str | None, str | None], list[ObjectEntry]] = {}
         self._by_rel: dict[str, list[ObjectEntry]] = {}
         self._rel_files: dict[str, str] = {}  # rel_file's answers under the root
-        self._real_dirs: dict[str, str] = {}  # _realpath's directories
+        self._realpath = RealPaths()  # rel_file's real paths, each directory resolved once
         for e in self.entries:
             self._by_id.setdefault((e.kind, e.namespace, e.name), []).append(e)
             self._by_rel.setdefault(e.rel, []).append(e)
@@ -200,18 +201,6 @@ class Repository:
             return rel
         except ValueError:
             return self.aliases.get(str(path), file)  # not kept: an artifact's copies join ``aliases`` later
-
-    def _realpath(self, file: str) -> str:
-        """``os.path.realpath(file)``, with the real path of each directory found once: files of one
-        directory share it, and only a file that is itself a symbolic link is resolved on its own."""
-        directory, name = os.path.split(file)
-        real = self._real_dirs.get(directory)
-        if real is None:
-            real = self._real_dirs[directory] = os.path.realpath(directory)
-        if name in ("", ".", ".."):
-            return os.path.realpath(file)
-        joined = os.path.join(real, name)
-        return os.path.realpath(joined) if os.path.islink(joined) else joined
 
     def objects(
         self, kind: str | None = None, group: str | None = None, namespace: str | None = None

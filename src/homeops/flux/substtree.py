@@ -18,8 +18,8 @@ the real round trip. It is sure when:
 - every string prints in one of the writer's own styles (``homeops.yaml.emitter.string_style``): plain,
   single- or double-quoted, or a literal block (non-empty replacements only, so no line becomes empty and
   the block keeps its indentation and chomping); a plain one must still read as one plain scalar after
-  the replacement (the writer would print the new text plain, or quote it only because it types as a
-  number, boolean or null), and is then typed by go-yaml v2's YAML 1.1 rules, as the round trip types it.
+  the replacement (``homeops.yaml.emitter.reads_as_plain``), and is then typed by go-yaml v2's YAML 1.1
+  rules, as the round trip types it.
 
 What the round trip does to everything else is done here too: mappings come back in go-yaml v2's key
 order, numbers pass through float64 (``json_number``) and plain scalars are typed as the composer of
@@ -34,17 +34,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeops.errors import BuildError, HomeopsError, Location
-from homeops.yaml.goscalars import go_format_float, number_text, sort_keys
+from homeops.flux.variables import MAX_NODES
+from homeops.yaml.goscalars import V2_HINTS, go_format_float, key_text, number_text, sort_keys, v2_scalar
 from homeops.yaml.loader import MAX_DEPTH
 from homeops.yaml.nodes import YMap, YSeq
-from homeops.yaml.resolver import HINT_CHARS, resolve_plain
+from homeops.yaml.resolver import resolve_plain
 
-V2_TRUE = frozenset({"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"})
-V2_FALSE = frozenset({"n", "N", "no", "No", "NO", "off", "Off", "OFF"})
-V2_HINTS = HINT_CHARS | frozenset("yYoO")
-"""First characters of every plain scalar go-yaml v2 reads as no string (YAML 1.1 adds yes/on/off)."""
-PLAIN_TAG = "!homeops-plain"
-MAX_NODES = 1_000_000
 _MAX_SIMPLE_KEY = 128  # a longer key is laid out by libyaml
 
 _SAFE = "!#%&()*+,\\-./0-9:;<=>?@A-Z\\[\\]^_`a-z|~"  # printable ASCII but space, quotes, \, $, { and }
@@ -57,21 +52,6 @@ _CHANGED = re.compile("[\x7f-\x9f\ufffe\uffff]")  # U+0085 and what homeops.yaml
 
 class _NotSure(Exception):
     """The round trip may do more than this module does: the caller runs it."""
-
-
-def v2_scalar(tag: str | None, implicit: bool, text: str) -> Any:
-    """A scalar as go-yaml v2 types it: plain ones by their text (YAML 1.1), else by their tag."""
-    if tag is None or tag == "!":
-        tag = PLAIN_TAG if implicit else "tag:yaml.org,2002:str"
-    if tag in (PLAIN_TAG, "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
-        if text in V2_TRUE:
-            return True
-        if text in V2_FALSE:
-            return False
-        return resolve_plain(text)
-    if tag == "tag:yaml.org,2002:null":
-        return None
-    return text
 
 
 def json_number(value: Any, where: Location | None) -> Any:
@@ -89,35 +69,11 @@ def json_value(raw: Any, where: Location | None) -> Any:
     return raw
 
 
-def key_text(raw: Any) -> str:
-    """A go-yaml v2 mapping key as a JSON object key."""
-    if isinstance(raw, bool):
-        return "true" if raw else "false"
-    if isinstance(raw, float):
-        return go_format_float(raw)
-    return "null" if raw is None else str(raw)
-
-
 def _plain_raw(text: str) -> Any:
     """An untagged plain scalar as go-yaml v2 reads it."""
     if text and text[0] not in V2_HINTS:
         return text
     return v2_scalar(None, True, text)
-
-
-def _one_plain_scalar(text: str) -> bool:
-    """Whether ``text`` (printable ASCII) written plain reads back as one scalar: it starts with no
-    indicator and holds no ``: ``, `` #`` nor a trailing ``:`` or space."""
-    return (
-        text.isascii()
-        and text.isprintable()
-        and text[0] not in "#,[]{}&*!|>'\"%@` "
-        and not (text[0] in "?:-" and (len(text) == 1 or text[1] == " "))
-        and text[-1] not in " :"
-        and ": " not in text
-        and " #" not in text
-        and not text.startswith(("---", "..."))
-    )
 
 
 def _changed(text: str) -> bool:
@@ -158,7 +114,7 @@ def substitute_tree(obj: YMap, variables: Mapping[str, str], *, strict: bool) ->
     """What printing ``obj``, substituting and reading it back gives (positions not yet copied), or None
     when only the round trip itself can tell (see the module docstring)."""
     from homeops.flux.envsubst import substitute
-    from homeops.yaml.emitter import string_style
+    from homeops.yaml.emitter import reads_as_plain, string_style
 
     budget = [MAX_NODES]
     values: dict[str, str] = {}  # each expression's replacement
@@ -195,10 +151,7 @@ def substitute_tree(obj: YMap, variables: Mapping[str, str], *, strict: bool) ->
             return text
         new = replace(text)
         if style == "plain":
-            # the new text must read as one plain scalar: the writer prints it plain, or quotes it only
-            # because it types as a number, boolean, null or timestamp (and it then has no indicator)
-            after = string_style(new) if new else "plain"
-            if after != "plain" and not (after == "double" and _one_plain_scalar(new)):
+            if not reads_as_plain(new):  # the new text must still read as one plain scalar
                 raise _NotSure
             return json_value(_plain_raw(new), None)
         if style == "literal":

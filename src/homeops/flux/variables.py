@@ -17,6 +17,8 @@ from homeops.yaml.nodes import Pos, YMap
 SUBSTITUTE_KEY = "kustomize.toolkit.fluxcd.io/substitute"
 _VAR_NAME = re.compile(r"^[_A-Za-z][_A-Za-z0-9]*$")  # Go RE2 POSIX classes are ASCII-only
 _VAR_NAME_TEXT = "^[_[:alpha:]][_[:alpha:][:digit:]]*$"
+MAX_NODES = 1_000_000
+"""The most YAML nodes a substituted resource may read back as (aliases counted each time they expand)."""
 
 
 def merge_variables(sources: Sequence[Mapping[str, str]], inline: Mapping[str, str] | None) -> dict[str, str]:

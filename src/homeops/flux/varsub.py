@@ -22,23 +22,16 @@ from typing import Any
 
 import yaml
 from homeops.errors import BuildError, Location
-from homeops.flux.substtree import (
-    MAX_NODES,
-    V2_HINTS,
-    json_number,
-    key_text,
-    round_trip_changes,
-    substitute_tree,
-    v2_scalar,
-)
+from homeops.flux.substtree import json_number, round_trip_changes, substitute_tree
 from homeops.flux.variables import (
+    MAX_NODES,
     SUBSTITUTE_KEY,
     is_substitution_disabled,
     merge_variables,
     validate_variable_names,
     variables_from_resource,
 )
-from homeops.yaml.goscalars import sort_keys
+from homeops.yaml.goscalars import V2_HINTS, key_text, sort_keys, v2_scalar
 from homeops.yaml.loader import MAX_DEPTH
 from homeops.yaml.nodes import Pos, YMap, YSeq, deep_copy
 from yaml._yaml import CParser

@@ -8,6 +8,7 @@ from pathlib import Path
 from homeops.errors import HomeopsError, UsageError
 from homeops.kustomize.build import Builder, find_root
 from homeops.kustomize.remote import RemoteFetcher
+from homeops.outputs import write_result
 from homeops.validate.config import load_config
 from homeops.yaml.emitter import dump_documents
 
@@ -79,10 +80,4 @@ def _allow(options: KustomizeOptions, root: Path) -> bool:
 def _write_outputs(out: Path, results: list[DirResult]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for r in results:
-        ok_file, err_file = out / f"{r.index}.yaml", out / f"{r.index}.err"
-        if r.ok:
-            ok_file.write_text(r.output or "", encoding="utf-8")
-            err_file.unlink(missing_ok=True)
-        else:
-            err_file.write_text((r.error or "") + "\n", encoding="utf-8")
-            ok_file.unlink(missing_ok=True)
+        write_result(out / str(r.index), (r.output or "") if r.ok else None, r.error or "")

@@ -88,6 +88,30 @@ class DigestMemo(Protocol):
     def record(self, path: str, st: os.stat_result, digest: str) -> None: ...
 
 
+class RealPaths:
+    """``str(Path(path).resolve())`` of absolute paths, one directory at a time, each directory once: a path
+    costs one ``lstat`` for its last component instead of one per component. A symbolic link, and a last
+    component of ``.`` or ``..``, are resolved by ``Path.resolve`` itself (a loop raises RuntimeError, as it
+    does)."""
+
+    __slots__ = ("_found",)
+
+    def __init__(self) -> None:
+        self._found: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        found = self._found.get(path)
+        if found is None:
+            parent, name = os.path.split(path)
+            if name in ("", ".", "..") or not os.path.isabs(path):
+                found = str(Path(path).resolve())
+            else:
+                joined = os.path.join(self(parent), name)
+                found = str(Path(joined).resolve()) if os.path.islink(joined) else joined
+            self._found[path] = found
+        return found
+
+
 class FileLoader:
     """Reads files under ``root`` for a build, with a parse cache keyed by content hash."""
 
@@ -100,7 +124,7 @@ class FileLoader:
         self._digests: dict[str, str] = {}  # content hashes by ``str`` of the path (see known_digest)
         self._resolved: dict[tuple[Path, str], Path] = {}
         self._display: dict[Path, str] = {}
-        self._reals: dict[str, str] = {}  # realpath's answers
+        self._reals = RealPaths()
         self.kustomization_files: dict[Path, list[Path]] = {}  # see find_kustomization_file
         self.reads: set[Path] | None = None  # when a set, every path read is added to it (see ``tracking``)
         self.parse_store: ParseCache | None = None  # parsed documents kept across runs (the build cache)
@@ -168,19 +192,8 @@ class FileLoader:
         return real
 
     def realpath(self, path: str) -> str:
-        """``Path(path).resolve()`` of a normal absolute path, one directory at a time, each directory once a
-        run: a path costs one ``lstat`` for its last component instead of one per component. A symbolic
-        link is resolved by ``Path.resolve`` itself (a loop raises RuntimeError, as it does)."""
-        found = self._reals.get(path)
-        if found is None:
-            parent, name = os.path.split(path)
-            if not name or not os.path.isabs(path):
-                found = str(Path(path).resolve())
-            else:
-                joined = os.path.join(self.realpath(parent), name)
-                found = str(Path(joined).resolve()) if os.path.islink(joined) else joined
-            self._reals[path] = found
-        return found
+        """``Path(path).resolve()`` of a normal absolute path (see ``RealPaths``)."""
+        return self._reals(path)
 
     def read_bytes(self, path: Path, where: Location | None = None) -> bytes:
         """The bytes of ``path`` (already resolved under the root)."""

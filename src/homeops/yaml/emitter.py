@@ -22,7 +22,15 @@ from homeops.yaml.nodes import YMap
 from yaml import events as ev
 from yaml._yaml import CEmitter
 
-__all__ = ["dump_document", "dump_documents", "go_format_float", "needs_quotes", "sort_keys", "string_style"]
+__all__ = [
+    "dump_document",
+    "dump_documents",
+    "go_format_float",
+    "needs_quotes",
+    "reads_as_plain",
+    "sort_keys",
+    "string_style",
+]
 
 _WIDTH = 80
 _MAX_SIMPLE_KEY = 128
@@ -101,20 +109,27 @@ def _classify(text: str) -> int:
         if text[0] in " \n" or text[-1] == " " or " \n" in text or not _easy_chars(text.replace("\n", "")):
             return _HARD
         return _LITERAL
-    first = text[0]
-    if first in V2_HINTS and needs_quotes(text):
+    if text[0] in V2_HINTS and needs_quotes(text):
         return _DOUBLE
-    if (first in _RISKY_FIRST or text[-1] in " :" or ": " in text or " #" in text) and (
-        first in _BAD_FIRST
-        or (first in _INDICATOR_FIRST and (len(text) == 1 or text[1] == " "))
-        or first == " "
-        or text[-1] in " :"
-        or ": " in text
-        or " #" in text
-        or text.startswith(("---", "..."))
-    ):
-        return _SINGLE
-    return _PLAIN
+    return _PLAIN if _plain_safe(text) else _SINGLE
+
+
+def _plain_safe(text: str) -> bool:
+    """Whether non-empty printable ``text`` written plain reads back as one scalar holding it: it starts
+    with no indicator and holds no ``: ``, `` #`` nor a trailing ``:`` or space."""
+    first = text[0]
+    return not (
+        (first in _RISKY_FIRST or text[-1] in " :" or ": " in text or " #" in text)
+        and (
+            first in _BAD_FIRST
+            or (first in _INDICATOR_FIRST and (len(text) == 1 or text[1] == " "))
+            or first == " "
+            or text[-1] in " :"
+            or ": " in text
+            or " #" in text
+            or text.startswith(("---", "..."))
+        )
+    )
 
 
 _STYLE_NAMES = {_PLAIN: "plain", _SINGLE: "single", _DOUBLE: "double", _LITERAL: "literal"}
@@ -124,6 +139,18 @@ def string_style(text: str) -> str:
     """How a string value is printed: ``plain``, ``single`` or ``double`` (quoted), ``literal`` (a block),
     or ``other`` (escapes or line breaks libyaml lays out). Raises BuildError as printing it would."""
     return _STYLE_NAMES.get(_classify(text), "other")
+
+
+def reads_as_plain(text: str) -> bool:
+    """Whether ``text`` written plain (whatever type go-yaml v2 then gives it) reads back as one scalar of
+    that text: empty, or single-line printable text that ``_classify`` would not quote for its layout."""
+    if not text:
+        return True
+    return (
+        text.isprintable()
+        and (text.isascii() or _EASY_TEXT.fullmatch(text) is not None)
+        and _plain_safe(text)
+    )
 
 
 def _fold(text: str, column: int, indent: int, mode: int) -> str:

@@ -1,8 +1,9 @@
 """go-yaml v2's scalar rules, as kustomize's output goes through them (``sigs.k8s.io/yaml``).
 
 Which strings go-yaml v2 must double-quote (its YAML 1.1 resolver would read them as something else), how
-it prints floats (``strconv.FormatFloat(v, 'g', -1, 64)``, after ``encoding/json``), and the "natural" order
-it sorts mapping keys in.
+it prints floats (``strconv.FormatFloat(v, 'g', -1, 64)``, after ``encoding/json``), the "natural" order
+it sorts mapping keys in, and how it types a plain scalar and spells a key when it reads YAML back (Flux's
+substitution round trip).
 """
 
 from __future__ import annotations
@@ -11,11 +12,24 @@ import math
 import re
 from collections.abc import Iterable
 from functools import cmp_to_key
+from typing import Any
 
 from homeops.errors import BuildError
-from homeops.yaml.resolver import parse_go_timestamp
+from homeops.yaml.resolver import go_int_value, parse_go_timestamp, resolve_plain
 
-__all__ = ["V2_HINTS", "go_format_float", "needs_quotes", "number_text", "sort_keys"]
+__all__ = [
+    "PLAIN_TAG",
+    "V2_FALSE",
+    "V2_HINTS",
+    "V2_TRUE",
+    "go_format_float",
+    "go_int_value",
+    "key_text",
+    "needs_quotes",
+    "number_text",
+    "sort_keys",
+    "v2_scalar",
+]
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
@@ -27,31 +41,15 @@ _V2_SPECIAL = frozenset(
     "~ null Null NULL .nan .NaN .NAN .inf .Inf .INF +.inf +.Inf +.INF -.inf -.Inf -.INF".split()
 )
 V2_HINTS = frozenset("+-0123456789yYnNtTfFoO~.")
+"""First characters of every plain scalar go-yaml v2 reads as no string (YAML 1.1 adds yes/on/off)."""
+V2_TRUE = frozenset({"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"})
+V2_FALSE = frozenset({"n", "N", "no", "No", "NO", "off", "Off", "OFF"})
+PLAIN_TAG = "!homeops-plain"
+"""The tag ``v2_scalar`` takes for an untagged plain scalar."""
 _NUMERIC_HINTS = frozenset("+-0123456789")
 _YAML_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 _DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")
 _BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
-_GO_INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
-
-
-def go_int_value(text: str) -> int | None:
-    """Value of ``text`` as Go's ``strconv.ParseInt(text, 0, 64)`` or ``ParseUint`` reads it (no underscores),
-    or None (not an integer, or out of the int64 and uint64 ranges: Go's range error)."""
-    if not _GO_INT.fullmatch(text):
-        return None
-    sign = -1 if text[0] == "-" else 1
-    body = text.lstrip("+-")
-    prefix = body[:2].lower()
-    if prefix in ("0x", "0o", "0b"):
-        digits, base = body[2:], {"0x": 16, "0o": 8, "0b": 2}[prefix]
-    elif len(body) > 1 and body[0] == "0":
-        digits, base = body[1:], 8
-    else:
-        digits, base = body, 10
-    if len(digits.lstrip("0")) > 64:  # wider than 64 bits in any base (and no 4,300-digit str limit)
-        return None
-    value = sign * int(digits, base)
-    return value if _INT64_MIN <= value <= _UINT64_MAX else None
 
 
 def _go_ints_as_int(text: str) -> bool:
@@ -195,3 +193,30 @@ def sort_keys(keys: Iterable[str]) -> list[str]:
         if not _key_less(ordered[i], ordered[i + 1]):
             return sorted(ordered, key=_KEY_ORDER)
     return ordered
+
+
+# -- reading back, as go-yaml v2 does (a plain scalar's type, a mapping key's text) ------------------------
+
+
+def v2_scalar(tag: str | None, implicit: bool, text: str) -> Any:
+    """A scalar as go-yaml v2 types it: plain ones by their text (YAML 1.1), else by their tag."""
+    if tag is None or tag == "!":
+        tag = PLAIN_TAG if implicit else "tag:yaml.org,2002:str"
+    if tag in (PLAIN_TAG, "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        if text in V2_TRUE:
+            return True
+        if text in V2_FALSE:
+            return False
+        return resolve_plain(text)
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    return text
+
+
+def key_text(raw: Any) -> str:
+    """A go-yaml v2 mapping key as a JSON object key."""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, float):
+        return go_format_float(raw)
+    return "null" if raw is None else str(raw)

@@ -36,44 +36,27 @@ _DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")
 _INT64_MIN = -(2**63)
 _UINT64_MAX = 2**64 - 1
 _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
-_DIGITS = {
-    2: re.compile("[01]+"),
-    8: re.compile("[0-7]+"),
-    10: re.compile("[0-9]+"),
-    16: re.compile("[0-9a-fA-F]+"),
-}  # the digits of each base Go's ParseInt takes
+_GO_INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
 
 
-def _go_parse_int(text: str) -> int | None:
-    """Go's strconv.ParseInt/ParseUint with base 0 (prefixes 0x, 0o, 0b and a leading-0 octal)."""
-    s = text
-    sign = 1
-    if s[:1] in "+-":
-        if s[0] == "-":
-            sign = -1
-        s = s[1:]
-    if not s:
+def go_int_value(text: str) -> int | None:
+    """Value of ``text`` as Go's ``strconv.ParseInt(text, 0, 64)`` or ``ParseUint`` reads it (no underscores),
+    or None (not an integer, or out of the int64 and uint64 ranges: Go's range error)."""
+    if not _GO_INT.fullmatch(text):
         return None
-    base = 10
-    digits = s
-    lower = s.lower()
-    if lower.startswith("0x"):
-        base, digits = 16, s[2:]
-    elif lower.startswith("0o"):
-        base, digits = 8, s[2:]
-    elif lower.startswith("0b"):
-        base, digits = 2, s[2:]
-    elif len(s) > 1 and s[0] == "0":
-        base, digits = 8, s[1:]
-    if _DIGITS[base].fullmatch(digits) is None:
+    sign = -1 if text[0] == "-" else 1
+    body = text.lstrip("+-")
+    prefix = body[:2].lower()
+    if prefix in ("0x", "0o", "0b"):
+        digits, base = body[2:], {"0x": 16, "0o": 8, "0b": 2}[prefix]
+    elif len(body) > 1 and body[0] == "0":
+        digits, base = body[1:], 8
+    else:
+        digits, base = body, 10
+    if len(digits.lstrip("0")) > 64:  # wider than 64 bits in any base (and no 4,300-digit str limit)
         return None
-    try:
-        value = sign * int(digits, base)
-    except ValueError:
-        return None
-    if value < _INT64_MIN or value > _UINT64_MAX:
-        return None
-    return value
+    value = sign * int(digits, base)
+    return value if _INT64_MIN <= value <= _UINT64_MAX else None
 
 
 _GO_TIMESTAMP = re.compile(
@@ -168,7 +151,7 @@ def resolve_plain_tagged(text: str) -> tuple[str, Any]:
             if stamp is not None:
                 return "timestamp", format_rfc3339nano(stamp)
         plain = text.replace("_", "")
-        as_int = _go_parse_int(plain)
+        as_int = go_int_value(plain)
         if as_int is not None:
             return "int", as_int
         if _YAML_FLOAT.match(plain):
