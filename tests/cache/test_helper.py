@@ -4,6 +4,7 @@ whose Kustomizations depend on each other's substitution sources."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -162,6 +164,32 @@ def _tree(root: Path, apps: int, chained: bool) -> Path:
     return root
 
 
+def _roots(root: Path, roots: int, apps: int) -> Path:
+    """``roots`` root Kustomizations (``cluster-apps-r``), each applying ``apps`` Kustomizations."""
+    (root / ".git").mkdir(parents=True)
+    flux = root / "kubernetes/flux"
+    flux.mkdir(parents=True)
+    for r in range(roots):
+        (flux / f"apps-{r}.yaml").write_text(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+            f"metadata: {{name: cluster-apps-{r}, namespace: flux-system}}\n"
+            f"spec: {{interval: 1h, path: ./kubernetes/apps-{r}, prune: true,"
+            " sourceRef: {kind: GitRepository, name: flux-system}}\n"
+        )
+        for i in range(apps):
+            apps_dir = root / f"kubernetes/apps-{r}"
+            app = apps_dir / f"app-{r}-{i}"
+            app.mkdir(parents=True)
+            (apps_dir / f"app-{r}-{i}.yaml").write_text(
+                _APP.format(i=f"{r}-{i}", source="missing-settings").replace("apps/app", f"apps-{r}/app")
+            )
+            (app / "cm.yaml").write_text(
+                f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings-{r}-{i}, namespace: default}}\n"
+                f"data: {{VALUE: v{i}, HOST: '${{SECRET_DOMAIN:=example.com}}'}}\n"
+            )
+    return root
+
+
 def _outputs(repo: Path, cache: Path | None, helpers: bool) -> dict[str, str]:
     cluster = build_cluster(ClusterOptions(repo=repo, cache_dir=cache, helpers=helpers))
     return {n.ref: n.status + n.error + dump_documents(n.objects) + repr(n.unresolved) for n in cluster.nodes}
@@ -270,3 +298,224 @@ def test_a_helper_forks_only_when_many_recent_builds_miss(
     assert started == helpers
     assert warm != cold and set(warm) == set(cold)
     assert warm == _outputs(repo, None, helpers=False)  # and the result is the one a run without cache gives
+
+
+def _wait_exit(pid: int, timeout: float = 20) -> None:
+    """Wait until helper ``pid`` has left (what it sent stays in the pipe), at most ``timeout`` seconds; it is
+    left to ``Helper.stop`` to reap."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            return
+        time.sleep(0.01)
+
+
+@needs_helper
+def test_the_pipe_holds_a_megabyte_where_linux_allows() -> None:
+    fcntl = pytest.importorskip("fcntl")
+    getsize = getattr(fcntl, "F_GETPIPE_SZ", None)
+    if getsize is None:
+        pytest.skip("no F_GETPIPE_SZ on this system")
+    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) < 1 << 20:
+        pytest.skip("pipe-max-size is below 1 MiB here")
+    helper = Helper.start(lambda send: send("k", b"v"))
+    assert helper is not None
+    try:
+        assert fcntl.fcntl(helper.fd, getsize) == 1 << 20
+    finally:
+        helper.stop()
+
+
+@needs_helper
+def test_what_the_parse_helper_sent_is_read_only_when_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parse helper sends each file's index with its documents: the parent knows the objects of those
+    files without unpickling them, and what it reads on use equals a load without helper."""
+    from homeops.flux.clustercache import load_repository
+    from homeops.kustomize.build import Builder
+    from homeops.yaml.nodes import to_plain
+
+    repo = _roots(tmp_path / "repo", 2, 40)
+
+    def summary(cache: Path, helpers: bool) -> tuple[list[tuple[object, ...]], int]:
+        loaded, parses = load_repository(
+            repo, ClusterOptions(repo=repo, cache_dir=cache, helpers=helpers), Builder(repo)
+        )
+        unread = sum(1 for e in loaded.entries if e.docs.docs is None)
+        rows: list[tuple[object, ...]] = [
+            (e.kind, e.namespace, e.name, e.rel, e.line, e.index, to_plain(e.obj)) for e in loaded.entries
+        ]
+        return rows, unread
+
+    expected, _ = summary(tmp_path / "alone", helpers=False)
+    start = Helper.start
+
+    def start_and_let_finish(cls: type[Helper], work: Callable[[Send], None]) -> Helper | None:
+        helper = start(work)
+        if helper is not None:
+            _wait_exit(helper.pid)  # everything it parsed waits in the pipe
+        return helper
+
+    monkeypatch.setattr(Helper, "start", classmethod(start_and_let_finish))
+    rows, unread = summary(tmp_path / "shared", helpers=True)  # (unread: counted before the rows read)
+    assert len(expected) == 2 + 2 * 40 * 2  # two roots, and per app its Kustomization and ConfigMap
+    assert rows == expected
+    assert unread > len(expected) // 2, "the entries of the files the helper parsed wait unread"
+
+
+class _Cache:
+    """What ``helper_roots`` reads of a build cache."""
+
+    def __init__(self, cold: bool, misses: int, handed: set[int]) -> None:
+        self.cold = cold
+        self.recent = [True] * misses + [False] * (8 - misses)
+        self.handed = handed
+
+
+_A, _B = object(), object()
+
+
+@pytest.mark.parametrize(
+    ("cold", "misses", "handed", "waiting", "later", "expected"),
+    [
+        (True, 0, set(), 0, [_A, _B], [_A, _B]),  # cold: at once, for the other roots
+        (True, 0, {id(_A)}, 0, [_A, _B], [_B]),  # ...those no helper took yet
+        (True, 0, {id(_A), id(_B)}, 20, [_A, _B], None),  # nothing missed yet
+        (True, 1, {id(_A), id(_B)}, 20, [_A, _B], []),  # the queue, after the first miss
+        (True, 1, set(), 7, [], None),  # too little waits
+        (False, 0, set(), 0, [_A, _B], None),  # warm: only once builds miss
+        (False, 2, set(), 100, [], None),
+        (False, 3, set(), 100, [], []),
+        (False, 3, set(), 6, [_A, _B], [_A, _B]),
+        (False, 3, set(), 5, [_A, _B], None),
+    ],
+)
+def test_when_a_build_helper_pays(
+    cold: bool, misses: int, handed: set[int], waiting: int, later: list[Any], expected: list[Any] | None
+) -> None:
+    from homeops.flux.clustercache import helper_roots
+
+    assert helper_roots(_Cache(cold, misses, handed), waiting, later) == expected  # type: ignore[arg-type]
+
+
+@needs_helper
+def test_a_cold_build_of_several_roots_forks_at_once_and_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold build hands the other roots to a helper before it builds the first; once that helper is
+    done, another takes the queue from its end; the result is the build without helpers, and the cache it
+    filled serves every Kustomization next time."""
+    from homeops.flux import clustercache
+
+    repo = _roots(tmp_path / "repo", 3, 30)
+    expected = _outputs(repo, None, helpers=False)
+    assert len(expected) == 3 + 3 * 30
+    hits = count_hits(monkeypatch)
+    plans: list[tuple[int, int | None]] = []
+    plan = clustercache.helper_roots
+
+    def recording_plan(cache: Any, waiting: int, later: list[Any]) -> list[Any] | None:
+        found = plan(cache, waiting, later)
+        if found is not None:
+            plans.append((len(hits), len(found)))  # the lookups made before it, the roots it is given
+        return found
+
+    monkeypatch.setattr(clustercache, "helper_roots", recording_plan)
+    start = Helper.start
+
+    def start_and_let_finish(cls: type[Helper], work: Callable[[Send], None]) -> Helper | None:
+        helper = start(work)
+        if helper is not None and work.__qualname__ == "start_helper.<locals>.work" and len(plans) == 1:
+            _wait_exit(helper.pid)  # the first build helper is done before the parent goes on
+        return helper
+
+    monkeypatch.setattr(Helper, "start", classmethod(start_and_let_finish))
+    assert _outputs(repo, tmp_path / "cache", helpers=True) == expected
+    assert plans[0] == (0, 2), "the other two roots, before the first lookup"
+    assert len(plans) >= 2 and plans[1][1] == 0, "then one for the queue, given no root again"
+    hits.clear()
+    assert _outputs(repo, tmp_path / "cache", helpers=True) == expected
+    assert hits and all(hits)
+
+
+_IMPORTED_AFTER_THE_FORK = """
+import json, sys
+from pathlib import Path
+from homeops.cache.helper import Helper
+from homeops.flux.cluster import ClusterOptions, build_cluster
+
+at_fork = []
+start = Helper.start.__func__
+
+def recording(cls, work):
+    if work.__qualname__ == "start_helper.<locals>.work" and not at_fork:
+        at_fork.append(set(sys.modules))
+    return start(cls, work)
+
+Helper.start = classmethod(recording)
+repo = Path(sys.argv[1])
+built = build_cluster(ClusterOptions(repo=repo, cache_dir=Path(sys.argv[2])))
+assert at_fork, "no build helper"
+late = sorted(m for m in set(sys.modules) - at_fork[0] if m.startswith("homeops."))
+print(json.dumps([late, sorted({n.status for n in built.nodes})]))
+"""
+
+_EVERY_STEP = {
+    "kustomization.yaml": """\
+namespace: web
+namePrefix: p-
+labels: [{pairs: {app: web}}]
+commonLabels: {team: a}
+commonAnnotations: {note: x}
+resources: [deploy.yaml]
+patches:
+  - patch: '{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}}'
+  - target: {kind: Deployment}
+    patch: '[{"op": "add", "path": "/metadata/annotations/j", "value": "1"}]'
+patchesStrategicMerge: [smp.yaml]
+patchesJson6902:
+  - target: {group: apps, version: v1, kind: Deployment, name: web}
+    patch: '[{"op": "add", "path": "/metadata/annotations/k", "value": "2"}]'
+replicas: [{name: web, count: 2}]
+images: [{name: nginx, newTag: "1.27"}]
+configMapGenerator: [{name: settings, literals: ["HOST=web.${SECRET_DOMAIN:=example.com}"]}]
+secretGenerator: [{name: creds, literals: [k=v]}]
+replacements:
+  - source: {kind: ConfigMap, name: settings, fieldPath: metadata.name}
+    targets: [{select: {kind: Deployment}, fieldPaths: [metadata.annotations.cm], options: {create: true}}]
+""",
+    "deploy.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, annotations: {a: b}}
+spec:
+  selector: {matchLabels: {app: web}}
+  template: {spec: {containers: [{name: web, image: nginx}]}}
+""",
+    "smp.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 1}\n",
+}
+
+
+@needs_helper
+def test_a_build_helper_forks_with_what_builds_import(tmp_path: Path) -> None:
+    """What building imports on first use (kustomize's steps, substitution, the emitter) is loaded before
+    the first build helper forks, so that the helper shares it instead of importing it again."""
+    repo = _roots(tmp_path / "repo", 3, 25)
+    for rel, text in _EVERY_STEP.items():  # the first app of the first root uses every kustomize step
+        (repo / "kubernetes/apps-0/app-0-0" / rel).write_text(text)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root / "src"), "HOMEOPS_HELPERS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTED_AFTER_THE_FORK, str(repo), str(tmp_path / "cache")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=True,
+    )
+    late, statuses = json.loads(done.stdout)
+    assert statuses == ["ok"]
+    building = [m for m in late if m.startswith(("homeops.kustomize.", "homeops.yaml.emitter"))]
+    building += [m for m in late if m.split(".")[-1] in ("generator", "varsub", "substtree", "envsubst")]
+    assert building == [], f"imported by the parent after the helper forked: {late}"

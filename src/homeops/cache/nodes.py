@@ -245,6 +245,8 @@ class NodeCache:
         self.recent: deque[bool] = deque(maxlen=RECENT)  # the last lookups, True for a miss (see helpers)
         self.last_key = ""  # the entry key of the last lookup hit or save: equal keys, equal builds
         self.feed: Helper | None = None  # a helper process filling this cache (see homeops.cache.helper)
+        self.cold = False  # most of the repository's files are new to the cache: expect builds to miss
+        self.handed: set[int] = set()  # the roots (ids of their nodes) a helper process was given to build
         self.sink: Send | None = None  # in a helper process: where each saved entry goes
 
     # -- keys -----------------------------------------------------------------------------------------

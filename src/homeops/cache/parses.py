@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,7 @@ class ParseStore:
         self.key = pack_key("p", _FORMAT, __version__, identity)
         self.pack: Pack[tuple[str, str]] = Pack(store, self.key)
         self.added = 0  # files this run parsed and added
+        self.helped = False  # a helper process parsed files for this run: most files were new
         self.stats: StatMemo | None = None  # the digests of the work tree's files (written with the pack)
 
     def _key(self, key: tuple[str, str]) -> tuple[str, str]:
@@ -110,15 +112,22 @@ class ParseStore:
         """Add what a helper process parsed meanwhile (see ``fill_from_end``)."""
         self.pack.take(helper.receive())
 
-    def fill_from_end(self, files: list[Path], loader: FileLoader, send: Send) -> None:
-        """In a helper process: parse ``files`` last first, sending each one the pack lacks."""
+    def fill_from_end(
+        self, files: list[Path], loader: FileLoader, send: Send, index_of: Callable[[list[Any], Path], Any]
+    ) -> None:
+        """In a helper process: parse ``files`` last first, sending each one the pack lacks with its index
+        (``index_of`` the documents, what ``put_index`` keeps), so that the parent unpickles the documents
+        only of the files it uses."""
         for path in reversed(files):
             try:
                 found = loader.parse_key(path)
                 key = self._key(found)
                 if self.pack.get(key) is not None:
                     continue
-                data = loader.read_bytes(path)
-                send(key, dumps_tree(load_documents(data, found[1]), self.prefix))
+                docs = load_documents(loader.read_bytes(path), found[1])
+                blob = dumps_tree(docs, self.prefix)
+                index = pickle.dumps(index_of(docs, path), protocol=pickle.HIGHEST_PROTOCOL)
+                send(key, blob)
+                send(self._index_key(found), index)
             except HomeopsError:  # the parent reports it when it parses the file
                 continue

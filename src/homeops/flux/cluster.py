@@ -186,9 +186,11 @@ class ClusterBuilder:
         later: list[KsNode] | None,
     ) -> None:
         while queue:
-            if later is not None and self.cache is not None and self.cache.feed is None:
-                start_helper(self, self.cache, (queue, seen, nodes), later)
             node = queue.pop(0 if later is not None else -1)
+            if later is not None and self.cache is not None:
+                feed = self.cache.feed
+                if feed is None or feed.finished:  # none yet, or one that did all it was given
+                    start_helper(self, self.cache, (queue, seen, nodes), later)
             key = (node.tree, node.namespace, node.name)
             if key in seen:
                 first = seen[key]
@@ -460,6 +462,8 @@ def build_cluster(options: ClusterOptions) -> ClusterBuild:
 def _build(root: Path, options: ClusterOptions, builder: Builder) -> ClusterBuild:
     repo, parses = load_repository(root, options, builder)
     cb = ClusterBuilder(repo, options, builder)
+    if cb.cache is not None and parses is not None:
+        cb.cache.cold = parses.helped
     result = cb.build()
     if parses is not None:
         parses.flush()

@@ -62,7 +62,8 @@ def load_repository(
             return
         from homeops.cache.helper import Helper
 
-        helper = Helper.start(lambda send: parses.fill_from_end(files, builder.loader, send))
+        helper = Helper.start(lambda send: parses.fill_from_end(files, builder.loader, send, _index_of))
+        parses.helped = helper is not None
 
     loader = builder.loader
 
@@ -91,6 +92,10 @@ def load_repository(
             helper.stop()
 
 
+def _index_of(docs: list[Any], path: Path) -> Any:
+    return entry_index(file_entries(docs, path, ""))
+
+
 def _untracked(loader: FileLoader, path: Path) -> list[Any]:
     """The documents of ``path``, not counted among the reads of a build in progress (the repository's
     files are read at its load, outside every build, whenever their objects are first used)."""
@@ -98,21 +103,57 @@ def _untracked(loader: FileLoader, path: Path) -> list[Any]:
         return loader.parsed(path)
 
 
+def helper_roots(cache: NodeCache, waiting: int, later: list[KsNode]) -> list[KsNode] | None:
+    """What a helper forked now would build first: the roots of ``later`` no earlier helper was given
+    (``cache.handed``), then the ``waiting`` Kustomizations of the queue from its end; None when a helper
+    does not pay now. On a cold cache (``cache.cold``) one starts at once when such roots wait, and after
+    the first miss when enough Kustomizations wait; otherwise once ``RECENT_MISSES`` of the last lookups
+    missed and ``HELP_FROM`` Kustomizations wait."""
+    roots = [r for r in later if id(r) not in cache.handed]
+    if cache.cold and roots:
+        return roots
+    needed = 1 if cache.cold else RECENT_MISSES
+    if sum(cache.recent) < needed or waiting + len(roots) < HELP_FROM:
+        return None
+    return roots
+
+
 def start_helper(cb: ClusterBuilder, cache: NodeCache, walk: Walk, later: list[KsNode]) -> None:
-    """Fork a helper (``cache.feed``) when builds miss the cache and enough wait: it builds the roots still
-    to come, last first, then the rest of ``walk``'s queue from its end, sending each build to ``cache``."""
+    """Fork a helper (``cache.feed``) when one pays (``helper_roots``): it builds the roots it is given,
+    last first, then the rest of ``walk``'s queue from its end, sending each build to ``cache``. A helper
+    that did all it was given and left is reaped here and followed by another."""
     queue, seen, nodes = walk
-    if not cb.options.helpers or sum(cache.recent) < RECENT_MISSES or len(queue) + len(later) < HELP_FROM:
+    found = helper_roots(cache, len(queue), later) if cb.options.helpers else None
+    if found is None:
         return
+    roots = found
     from homeops.cache.helper import Helper
 
     def work(send: Send) -> None:
         cache.sink = send
-        for root in reversed(later):
+        for root in reversed(roots):
             cb.walk_root(root, nodes, None)
         cb.walk_queue(queue, seen, nodes, None)
 
+    if cache.feed is not None:
+        cache.feed.stop()
+    load_build_modules()
     cache.feed = Helper.start(work)
+    if cache.feed is not None:
+        cache.handed.update(id(r) for r in roots)
+
+
+def load_build_modules() -> None:
+    """Import what building a Kustomization imports on first use (kustomize's steps, Flux's generator and
+    substitution, the emitter), so that a helper forked next shares it instead of importing it again."""
+    import importlib
+
+    from homeops.kustomize.engine import load_steps
+
+    load_steps()
+    for name in ("generator", "varsub", "substtree", "envsubst"):
+        importlib.import_module(f"homeops.flux.{name}")
+    importlib.import_module("homeops.yaml.emitter")
 
 
 def _parse_store(options: ClusterOptions, builder: Builder) -> ParseStore | None:

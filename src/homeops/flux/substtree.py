@@ -173,22 +173,32 @@ def substitute_tree(obj: YMap, variables: Mapping[str, str], *, strict: bool) ->
         return text
 
     def value(node: Any, depth: int) -> Any:
+        """The round trip's result for ``node``: ``node`` itself when the round trip keeps its values
+        (see ``round_trip_changes``: only the order of its keys would change), else a new value."""
         budget[0] -= 1
         if budget[0] < 0 or depth > MAX_DEPTH:
             raise _NotSure
         if isinstance(node, str):
-            return string(node)
+            return string(node) if _changed(node) else node
         if isinstance(node, dict):
-            items = {key(k): value(v, depth + 1) for k, v in node.items()}
-            if len(items) != len(node):
+            items = {k: value(v, depth + 1) for k, v in node.items()}
+            if all(new is old for new, old in zip(items.values(), node.values(), strict=True)) and not any(
+                _changed(k) for k in node
+            ):
+                return node
+            keyed = {key(k): v for k, v in items.items()}
+            if len(keyed) != len(node):
                 raise _NotSure  # two keys read back the same
-            return YMap((k, items[k]) for k in sort_keys(items))
+            return YMap((k, keyed[k]) for k in sort_keys(keyed))
         if isinstance(node, list):
-            return YSeq(value(v, depth + 1) for v in node)
+            seq = [value(v, depth + 1) for v in node]
+            if all(new is old for new, old in zip(seq, node, strict=True)):
+                return node
+            return YSeq(seq)
         if node is None or isinstance(node, bool):
             return node
         if isinstance(node, int):
-            return json_value(_plain_raw(str(node)), None)
+            return node if -_E6 < node < _E6 else json_value(_plain_raw(str(node)), None)
         if isinstance(node, float):
             return json_value(_plain_raw(number_text(node)), None)
         raise _NotSure

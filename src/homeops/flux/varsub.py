@@ -290,10 +290,13 @@ def _compose_v2(text: str, where: Location | None, prefix: str) -> Any:
 
 
 def _copy_positions(old: Any, new: Any) -> None:
-    """Carry source positions over to the parts of the new tree that are still where they were."""
+    """Carry source positions over to the parts of the new tree that are still where they were (a part
+    the new tree took over as it was keeps its own)."""
     stack = [(old, new)]
     while stack:
         old, new = stack.pop()
+        if old is new:
+            continue
         if isinstance(old, YMap) and isinstance(new, YMap):
             new.pos = old.pos
             for key in new:

@@ -35,7 +35,7 @@ from homeops.kustomize.kustomization import (
 )
 from homeops.kustomize.ordering import legacy_sort
 from homeops.kustomize.remote import GIT_HINT, fetch_ref, git_base_error, is_url, looks_like_git_repo
-from homeops.kustomize.resource import ResMap, Resource
+from homeops.kustomize.resource import Appender, ResMap, Resource
 from homeops.kustomize.tconfig import TransformerConfig
 from homeops.yaml.nodes import YMap
 
@@ -67,6 +67,14 @@ def _step(target: str) -> Step:
     module, name = target.split(":")
     step: Step = getattr(importlib.import_module(f"homeops.kustomize.{module}"), name)
     return step
+
+
+def load_steps() -> None:
+    """Import every module a build imports on first use (the steps, the generators): a process forked
+    afterwards shares them instead of importing them again."""
+    for _, target in TRANSFORM_STEPS:
+        _step(target)
+    importlib.import_module("homeops.kustomize.generators")
 
 
 @dataclass
@@ -122,8 +130,9 @@ class KustTarget:
         ctx = KContext(
             loader=self.loader, kdir=k.dir, kfile=k.display, tconfig=acc.tconfig, kustomization=k.data
         )
+        add = acc.resmap.appender()  # nothing changes the map's resources until they are all loaded
         for ref, loc in [*k.strings("resources"), *k.strings("bases")]:
-            self._accumulate_resource(acc, k, ref, loc, stack)
+            self._accumulate_resource(acc, add, k, ref, loc, stack)
         if k.data.get("configurations"):
             acc.tconfig = load_configurations(acc.tconfig, k.data["configurations"], ctx)
         ctx.tconfig = acc.tconfig
@@ -150,7 +159,7 @@ class KustTarget:
             raise git_base_error(what, ref, loc)
         return self.loader.resolve(base, ref, loc)
 
-    def _accumulate_remote(self, acc: _Accumulator, ref: str, loc: Location) -> None:
+    def _accumulate_remote(self, add: Appender, ref: str, loc: Location) -> None:
         """A URL resource: kustomize GETs it as a file; when that fails, it would clone it as a git repo."""
         remote = fetch_ref(self.loader, "resource", ref, loc)
         try:
@@ -172,21 +181,21 @@ class KustTarget:
                     f"{ref}: a resource must be a YAML mapping with kind and metadata", location=loc
                 )
             for obj in _expand_lists(doc):
-                _append(acc.resmap, _to_resource(obj, ref, loc), loc, ref)
+                _append(add, _to_resource(obj, ref, loc), loc, ref)
 
     def _accumulate_resource(
-        self, acc: _Accumulator, k: Kustomization, ref: str, loc: Location, stack: list[Path]
+        self, acc: _Accumulator, add: Appender, k: Kustomization, ref: str, loc: Location, stack: list[Path]
     ) -> None:
         if is_remote(ref) and self.skip_remote:
             self.skipped_remote.append(ref)
             return
         if is_remote(ref) and is_url(ref):
-            self._accumulate_remote(acc, ref, loc)
+            self._accumulate_remote(add, ref, loc)
             return
         path = self._resolve_ref(k.dir, ref, loc, "resource")
         if path.is_file():
             for res in self._resources_from_file(path, loc):
-                _append(acc.resmap, res, loc, ref)
+                _append(add, res, loc, ref)
             return
         if path.is_dir():
             if path in stack:
@@ -199,7 +208,7 @@ class KustTarget:
                 )
             sub_acc = self._accumulate(sub, _Accumulator(), [*stack, path])
             for res in sub_acc.resmap:
-                _append(acc.resmap, res, loc, ref)
+                _append(add, res, loc, ref)
             acc.tconfig = acc.tconfig.merged(sub_acc.tconfig)
             return
         raise BuildError(
@@ -263,9 +272,9 @@ def _to_resource(obj: YMap, display: str, loc: Location) -> Resource:
     return Resource(obj, obj.pos)
 
 
-def _append(resmap: ResMap, res: Resource, loc: Location, ref: str) -> None:
+def _append(add: Appender, res: Resource, loc: Location, ref: str) -> None:
     try:
-        resmap.append(res)
+        add.append(res)
     except ValueError as exc:
         raise BuildError(f"resources from {ref!r}: {exc}", location=loc) from None
 
