@@ -13,8 +13,10 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from homeops.flux.apiversions import KUSTOMIZE_GROUP, SOURCE_GROUP
 from homeops.flux.clustertypes import WALK_KINDS, Identity, StoredObjects, object_identity
 from homeops.flux.repository import ObjectEntry, Repository, entry_index, file_entries, indexed_entries
+from homeops.flux.roots import OPERATOR_GROUP
 from homeops.kustomize.build import Builder
 from homeops.yaml.nodes import YMap
 
@@ -34,6 +36,10 @@ RECENT_MISSES = 3
 rebuilds one app among hundreds of hits forks nothing: a helper would only find hits, and its fork, its
 polling and its stop cost more than the builds it could take over. A change that every other Kustomization
 reads does start one."""
+
+_DISCOVERED = tuple(f"{group}/" for group in (KUSTOMIZE_GROUP, SOURCE_GROUP, OPERATOR_GROUP))
+"""The API groups of what discovering the roots reads of every file (Flux Kustomizations, sources,
+FluxInstances)."""
 
 Walk = tuple[
     "list[KsNode]", "dict[tuple[str, str, str], KsNode]", "list[KsNode]"
@@ -63,6 +69,8 @@ def load_repository(
         from homeops.cache.helper import Helper
 
         helper = Helper.start(lambda send: parses.fill_from_end(files, builder.loader, send, _index_of))
+        if helper is not None:  # a cold run: the builds to come need these, and the helper parses meanwhile
+            load_build_modules()
         parses.helped = helper is not None
 
     loader = builder.loader
@@ -78,7 +86,10 @@ def load_repository(
         index = parses.index(key)
         recent.append(index is None)
         if index is not None:
-            return indexed_entries(index, path, rel, lambda: _untracked(loader, path))
+            found = indexed_entries(index, path, rel, lambda: _untracked(loader, path))
+            if helper is not None and found and any(e[1].startswith(_DISCOVERED) for e in index):
+                found[0].docs.get(0)  # read now, while the helper parses, not by discovery after it
+            return found
         if helper is None and sum(recent) >= HELP_FROM:
             start_parse_helper()
         found = file_entries(loader.parsed(path), path, rel)

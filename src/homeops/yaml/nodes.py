@@ -101,21 +101,32 @@ def deep_copy(value: Any) -> Any:
     return _copy(value, 0)
 
 
+_new_map = dict.__new__
+_new_seq = list.__new__
+_update: Any = dict.update
+
+
 def _copy(value: Any, depth: int) -> Any:
     if depth > _RECURSIVE_DEPTH:
         return _copy_iterative(value)
     depth += 1
     if isinstance(value, YMap):
-        m = YMap(pos=value.pos)
+        # made without __init__, its items copied at C speed and then its containers replaced by copies (a
+        # build copies every document it loads: tens of thousands of maps)
+        m: YMap = _new_map(YMap)
+        _update(m, value)
         for k, v in value.items():
-            m[k] = _copy(v, depth) if isinstance(v, (dict, list)) else v
-        m.kpos = dict(value.kpos)
-        if value.empty:
-            m.empty = set(value.empty)
+            if isinstance(v, (dict, list)):
+                m[k] = _copy(v, depth)
+        m.pos = value.pos
+        m.kpos = value.kpos.copy()
+        m.empty = set(value.empty) if value.empty else None
         return m
     if isinstance(value, YSeq):
-        s = YSeq([_copy(v, depth) if isinstance(v, (dict, list)) else v for v in value], pos=value.pos)
-        s.ipos = list(value.ipos)
+        s: YSeq = _new_seq(YSeq)
+        s.extend([_copy(v, depth) if isinstance(v, (dict, list)) else v for v in value])
+        s.pos = value.pos
+        s.ipos = value.ipos.copy()
         return s
     if isinstance(value, dict):
         return YMap((k, _copy(v, depth)) for k, v in value.items())
