@@ -54,10 +54,11 @@ def write_nodes(out: Path, names: dict[int, str], nodes: list[KsNode], mask: Sec
     """Write each node's file; with many, a helper process writes the second half (see
     ``homeops.cache.helper``) and the files it did not confirm are written here after it."""
     half = len(nodes) // 2 if len(nodes) >= 64 else len(nodes)
+    targets = Targets(out)
 
     def work(send: Send) -> None:
         for i in range(half, len(nodes)):
-            _write_node(out, names[id(nodes[i])], nodes[i], mask)
+            _write_node(targets, names[id(nodes[i])], nodes[i], mask)
             send(i, b"")
 
     helper = Helper.start(work) if half < len(nodes) else None
@@ -65,7 +66,7 @@ def write_nodes(out: Path, names: dict[int, str], nodes: list[KsNode], mask: Sec
         half = len(nodes)
     try:
         for node in nodes[:half]:
-            _write_node(out, names[id(node)], node, mask)
+            _write_node(targets, names[id(node)], node, mask)
     except BaseException:
         if helper is not None:
             helper.stop()
@@ -73,14 +74,37 @@ def write_nodes(out: Path, names: dict[int, str], nodes: list[KsNode], mask: Sec
     done = {key for key, _ in helper.wait(timeout=300)} if helper is not None else set()
     for i in range(half, len(nodes)):
         if i not in done:  # the helper failed or was stopped: written here
-            _write_node(out, names[id(nodes[i])], nodes[i], mask)
+            _write_node(targets, names[id(nodes[i])], nodes[i], mask)
 
 
-def _write_node(out: Path, name: str, node: KsNode, mask: SecretMasker | None) -> None:
-    target = (out / name).resolve()
-    if not target.is_relative_to(out.resolve()):
-        raise UsageError(f"refusing to write {name!r} outside {out}")
-    target.parent.mkdir(parents=True, exist_ok=True)
+class Targets:
+    """Where each output goes under ``out``, refusing a name that leads outside it (``..``, a linked
+    folder or file); each folder is resolved and made once, not once per file."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.root = out.resolve()
+        self._dirs: dict[Path, Path] = {}
+
+    def of(self, name: str) -> Path:
+        """The resolved stem for ``name`` (``<namespace>/<name>``), its folder made."""
+        lexical = self.out / name
+        folder = self._dirs.get(lexical.parent)
+        if folder is None:
+            folder = lexical.parent.resolve()
+            if folder.is_relative_to(self.root):
+                folder.mkdir(parents=True, exist_ok=True)
+            self._dirs[lexical.parent] = folder
+        target = folder / lexical.name
+        if lexical.name in ("", ".", "..") or target.is_symlink():
+            target = target.resolve()
+        if target == self.root or not target.is_relative_to(self.root):  # the stem must lie inside it
+            raise UsageError(f"refusing to write {name!r} outside {self.out}")
+        return target
+
+
+def _write_node(targets: Targets, name: str, node: KsNode, mask: SecretMasker | None) -> None:
+    target = targets.of(name)
     if node.status == "failed" or node.status == "external":
         write_result(target, None, mask.text(node.error) if mask else node.error)
     else:

@@ -16,7 +16,10 @@ and the output sort.
 
 from __future__ import annotations
 
+import errno
 import importlib
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,7 +100,7 @@ class KustTarget:
 
     def build(self, kdir: Path, kustomization: YMap | None = None) -> ResMap:
         """See ``Builder.build``."""
-        real = kdir.resolve()
+        real = Path(self.loader.realpath(str(kdir)))  # Path.resolve, each directory once a run
         if not real.is_relative_to(self.root):
             raise BuildError(
                 f"{kdir} is outside the repository root {self.root}",
@@ -193,11 +196,12 @@ class KustTarget:
             self._accumulate_remote(add, ref, loc)
             return
         path = self._resolve_ref(k.dir, ref, loc, "resource")
-        if path.is_file():
+        kind = _file_kind(path)
+        if kind == stat.S_IFREG:
             for res in self._resources_from_file(path, loc):
                 _append(add, res, loc, ref)
             return
-        if path.is_dir():
+        if kind == stat.S_IFDIR:
             if path in stack:
                 chain = " includes ".join(self.loader.display(p) for p in [*stack[stack.index(path) :], path])
                 raise BuildError(f"resource cycle: {chain}", location=loc)
@@ -246,6 +250,22 @@ class KustTarget:
             for obj in _expand_lists(doc):
                 out.append(_to_resource(obj, display, loc))
         return out
+
+
+_MISSING = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)  # what is_file and is_dir take for "no"
+
+
+def _file_kind(path: Path) -> int:
+    """``S_IFREG``, ``S_IFDIR`` or another file type of ``path`` (links followed), 0 when there is none:
+    ``is_file`` and ``is_dir`` in one ``stat``."""
+    try:
+        return stat.S_IFMT(os.stat(path).st_mode)
+    except ValueError:  # a NUL in the name
+        return 0
+    except OSError as exc:
+        if exc.errno in _MISSING:
+            return 0
+        raise
 
 
 def _expand_lists(doc: YMap) -> list[YMap]:
