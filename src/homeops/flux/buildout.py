@@ -3,9 +3,10 @@ why it was not built), written with secrets masked; with many, a helper process 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from homeops.cache.helper import Helper, Send
 from homeops.errors import UsageError
@@ -53,12 +54,15 @@ def output_names(nodes: list[KsNode]) -> dict[int, str]:
 def write_nodes(out: Path, names: dict[int, str], nodes: list[KsNode], mask: SecretMasker | None) -> None:
     """Write each node's file; with many, a helper process writes the second half (see
     ``homeops.cache.helper``) and the files it did not confirm are written here after it."""
+    from homeops.yaml.emitter import documents_printer  # the emitter loads PyYAML: only when writing
+
     half = len(nodes) // 2 if len(nodes) >= 64 else len(nodes)
     targets = Targets(out)
+    dump = documents_printer()
 
     def work(send: Send) -> None:
         for i in range(half, len(nodes)):
-            _write_node(targets, names[id(nodes[i])], nodes[i], mask)
+            _write_node(targets, dump, names[id(nodes[i])], nodes[i], mask)
             send(i, b"")
 
     helper = Helper.start(work) if half < len(nodes) else None
@@ -66,7 +70,7 @@ def write_nodes(out: Path, names: dict[int, str], nodes: list[KsNode], mask: Sec
         half = len(nodes)
     try:
         for node in nodes[:half]:
-            _write_node(targets, names[id(node)], node, mask)
+            _write_node(targets, dump, names[id(node)], node, mask)
     except BaseException:
         if helper is not None:
             helper.stop()
@@ -74,7 +78,7 @@ def write_nodes(out: Path, names: dict[int, str], nodes: list[KsNode], mask: Sec
     done = {key for key, _ in helper.wait(timeout=300)} if helper is not None else set()
     for i in range(half, len(nodes)):
         if i not in done:  # the helper failed or was stopped: written here
-            _write_node(targets, names[id(nodes[i])], nodes[i], mask)
+            _write_node(targets, dump, names[id(nodes[i])], nodes[i], mask)
 
 
 class Targets:
@@ -103,13 +107,13 @@ class Targets:
         return target
 
 
-def _write_node(targets: Targets, name: str, node: KsNode, mask: SecretMasker | None) -> None:
+def _write_node(
+    targets: Targets, dump: Callable[[list[Any]], str], name: str, node: KsNode, mask: SecretMasker | None
+) -> None:
     target = targets.of(name)
     if node.status == "failed" or node.status == "external":
         write_result(target, None, mask.text(node.error) if mask else node.error)
     else:
-        from homeops.yaml.emitter import dump_documents  # the emitter loads PyYAML: only when writing
-
         applied = [*node.objects, *node.rendered]  # what its HelmReleases' charts render comes after
         objects = [mask.obj(o) for o in applied] if mask else applied
-        write_result(target, dump_documents(objects))
+        write_result(target, dump(objects))

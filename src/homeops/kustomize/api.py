@@ -10,7 +10,7 @@ from homeops.kustomize.build import Builder, find_root
 from homeops.kustomize.remote import RemoteFetcher
 from homeops.outputs import write_result
 from homeops.validate.config import load_config
-from homeops.yaml.emitter import dump_documents
+from homeops.yaml.emitter import documents_printer
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,7 @@ def kustomize(options: KustomizeOptions) -> KustomizeResult:
         raise UsageError("give at least one directory to build")
     builders: dict[Path, Builder] = {}
     results: list[DirResult] = []
+    dump = documents_printer()  # one printer's caches for every directory
     with RemoteFetcher(cache_dir=options.cache_dir) as remote:  # connects only when a URL is fetched
         for index, kdir in enumerate(options.dirs, start=1):
             root = (options.root or find_root(kdir)).resolve()
@@ -62,7 +63,7 @@ def kustomize(options: KustomizeOptions) -> KustomizeResult:
                 builder = builders[root] = Builder(root, remote=remote if _allow(options, root) else None)
             try:
                 resmap = builder.build(kdir)
-                text = dump_documents(r.obj for r in resmap)
+                text = dump(r.obj for r in resmap)
                 results.append(DirResult(index, kdir, output=text))
             except HomeopsError as exc:
                 results.append(DirResult(index, kdir, error=str(exc)))

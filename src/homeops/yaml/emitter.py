@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from homeops.errors import BuildError
@@ -446,3 +446,14 @@ def dump_documents(objs: Iterable[Any]) -> str:
     """Print resources as kustomize does: each document, separated by ``---`` lines."""
     writer = _Writer()
     return "---\n".join(writer.document(obj) for obj in objs)
+
+
+def documents_printer() -> Callable[[Iterable[Any]], str]:
+    """A ``dump_documents`` whose caches (each string's style, each key's text, each key set's order: all
+    functions of the text alone) last across its calls, for printing many builds."""
+    writer = _Writer()
+
+    def dump(objs: Iterable[Any]) -> str:
+        return "---\n".join(writer.document(obj) for obj in objs)
+
+    return dump
