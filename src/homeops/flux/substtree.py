@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from homeops.errors import BuildError, HomeopsError, Location
@@ -110,6 +111,26 @@ def round_trip_changes(obj: Any) -> bool:
     return False
 
 
+@lru_cache(maxsize=4096)
+def _key(text: str) -> str | None:
+    """What the round trip makes of mapping key ``text`` (keys repeat across resources: memoised), or None
+    when only the round trip can tell (a ``$``, a key libyaml lays out as a complex key, a style other
+    than plain or quoted)."""
+    from homeops.yaml.emitter import string_style
+
+    if "$" in text or (len(text) > 40 and len(text.encode("utf-8")) > _MAX_SIMPLE_KEY):
+        return None
+    try:
+        style = string_style(text)
+    except HomeopsError:
+        return None
+    if style == "plain":
+        return key_text(_plain_raw(text))
+    if style not in ("single", "double"):
+        return None
+    return text
+
+
 def substitute_tree(obj: YMap, variables: Mapping[str, str], *, strict: bool) -> YMap | None:
     """What printing ``obj``, substituting and reading it back gives (positions not yet copied), or None
     when only the round trip itself can tell (see the module docstring)."""
@@ -163,14 +184,10 @@ def substitute_tree(obj: YMap, variables: Mapping[str, str], *, strict: bool) ->
         return new
 
     def key(text: str) -> str:
-        if "$" in text or (len(text) > 40 and len(text.encode("utf-8")) > _MAX_SIMPLE_KEY):
+        found = _key(text)
+        if found is None:
             raise _NotSure
-        style = string_style(text)
-        if style == "plain":
-            return key_text(_plain_raw(text))
-        if style not in ("single", "double"):
-            raise _NotSure
-        return text
+        return found
 
     def value(node: Any, depth: int) -> Any:
         """The round trip's result for ``node``: ``node`` itself when the round trip keeps its values
