@@ -198,3 +198,26 @@ def test_label_selector_target(tmp_path: Path) -> None:
         "    - {op: add, path: /metadata/annotations, value: {hit: 'yes'}}\n",
     )
     assert [("annotations" in o["metadata"]) for o in out] == [False, True, False]
+
+
+def test_a_patch_text_parsed_again_is_a_fresh_copy() -> None:
+    """The documents of a patch text are parsed once and copied for each use: what one use changes, the
+    next one does not see, and the positions are the text's own."""
+    from homeops.errors import Location
+    from homeops.kustomize.patches import parse_patch
+
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: v\n"
+    where = Location("app/kustomization.yaml", 3, 5)
+    first = parse_patch(text, where)
+    first.smps[0]["data"]["k"] = "changed"
+    first.smps[0]["metadata"]["labels"] = {"x": "y"}
+    again = parse_patch(text, where)
+    assert again.smps[0]["data"] == {"k": "v"} and "labels" not in again.smps[0]["metadata"]
+    assert again.smps[0] is not first.smps[0]
+    assert (
+        again.smps[0].kpos["data"].file == "app/kustomization.yaml" and again.smps[0].kpos["data"].line == 5
+    )
+    with pytest.raises(BuildError, match="unable to parse"):
+        parse_patch("a: [", where)
+    with pytest.raises(BuildError, match="unable to parse"):
+        parse_patch("a: [", where)  # a failure is not remembered as a success

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -153,10 +154,17 @@ def _json_patch_ops(text: str, where: Location) -> list[Any]:
     return list(ops) if isinstance(ops, list) else []
 
 
+@lru_cache(maxsize=512)
+def _patch_documents(text: str, file: str) -> tuple[Any, ...]:
+    """The documents of a patch's text, parsed once a run for each text and file (a parent's patches reach
+    every child Kustomization: the same text is parsed for each); callers get copies (``parse_patch``)."""
+    return tuple(d for d in load_documents(text.encode(), file) if d is not None)
+
+
 def parse_patch(text: str, where: Location, *, json_only: bool = False) -> _Patch:
     """Decide whether ``text`` is a JSON 6902 patch or strategic merge patch(es), and parse it."""
     try:
-        docs = [d for d in load_documents(text.encode(), where.file) if d is not None]
+        docs = [deep_copy(d) for d in _patch_documents(text, where.file)]
     except HomeopsError as exc:
         raise BuildError(f"unable to parse SM or JSON patch: {exc.message}", location=where) from None
     if docs and isinstance(docs[0], list):
