@@ -93,14 +93,15 @@ def round_trip_changes(obj: Any) -> bool:
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            if any(_changed(key) for key in node):
-                return True
+            for key in node:  # _changed, inline: a build asks this of every key and string it makes
+                if "$" in key or (not (key.isascii() and key.isprintable()) and _CHANGED.search(key)):
+                    return True
             values: Any = node.values()
         else:
             values = node
         for value in values:
             if isinstance(value, str):
-                if _changed(value):
+                if "$" in value or (not (value.isascii() and value.isprintable()) and _CHANGED.search(value)):
                     return True
             elif isinstance(value, (dict, list)):
                 stack.append(value)
