@@ -310,6 +310,19 @@ def _wait_exit(pid: int, timeout: float = 20) -> None:
         time.sleep(0.01)
 
 
+def _let_finish(monkeypatch: pytest.MonkeyPatch, when: Callable[[Callable[[Send], None]], bool]) -> None:
+    """Make ``Helper.start`` wait, for each helper whose work ``when`` picks, until it has left."""
+    start = Helper.start
+
+    def start_and_let_finish(cls: type[Helper], work: Callable[[Send], None]) -> Helper | None:
+        helper = start(work)
+        if helper is not None and when(work):
+            _wait_exit(helper.pid)
+        return helper
+
+    monkeypatch.setattr(Helper, "start", classmethod(start_and_let_finish))
+
+
 @needs_helper
 def test_the_pipe_holds_a_megabyte_where_linux_allows() -> None:
     fcntl = pytest.importorskip("fcntl")
@@ -352,15 +365,7 @@ def test_what_the_parse_helper_sent_is_read_only_when_used(
         return rows, unread
 
     expected, _ = summary(tmp_path / "alone", helpers=False)
-    start = Helper.start
-
-    def start_and_let_finish(cls: type[Helper], work: Callable[[Send], None]) -> Helper | None:
-        helper = start(work)
-        if helper is not None:
-            _wait_exit(helper.pid)  # everything it parsed waits in the pipe
-        return helper
-
-    monkeypatch.setattr(Helper, "start", classmethod(start_and_let_finish))
+    _let_finish(monkeypatch, lambda work: True)  # everything it parsed waits in the pipe
     rows, unread = summary(tmp_path / "shared", helpers=True)  # (unread: counted before the rows read)
     assert len(expected) == 2 + 2 * 40 * 2  # two roots, and per app its Kustomization and ConfigMap
     assert rows == expected
@@ -425,15 +430,10 @@ def test_a_cold_build_of_several_roots_forks_at_once_and_again(
         return found
 
     monkeypatch.setattr(clustercache, "helper_roots", recording_plan)
-    start = Helper.start
-
-    def start_and_let_finish(cls: type[Helper], work: Callable[[Send], None]) -> Helper | None:
-        helper = start(work)
-        if helper is not None and work.__qualname__ == "start_helper.<locals>.work" and len(plans) == 1:
-            _wait_exit(helper.pid)  # the first build helper is done before the parent goes on
-        return helper
-
-    monkeypatch.setattr(Helper, "start", classmethod(start_and_let_finish))
+    # the first build helper is done before the parent goes on
+    _let_finish(
+        monkeypatch, lambda work: work.__qualname__ == "start_helper.<locals>.work" and len(plans) == 1
+    )
     assert _outputs(repo, tmp_path / "cache", helpers=True) == expected
     assert plans[0] == (0, 2), "the other two roots, before the first lookup"
     assert len(plans) >= 2 and plans[1][1] == 0, "then one for the queue, given no root again"

@@ -87,7 +87,7 @@ def load_repository(
         recent.append(index is None)
         if index is not None:
             found = indexed_entries(index, path, rel, lambda: _untracked(loader, path))
-            if helper is not None and found and any(e[1].startswith(_DISCOVERED) for e in index):
+            if helper is not None and any(e.api_version.startswith(_DISCOVERED) for e in found):
                 found[0].docs.get(0)  # read now, while the helper parses, not by discovery after it
             return found
         if helper is None and sum(recent) >= HELP_FROM:

@@ -255,6 +255,11 @@ class Resource:
         return f"Resource({self.cur_id()})"
 
 
+def _registered(rid: ResId) -> ValueError:
+    """kustomize's error for a resource whose id the map holds already."""
+    return ValueError(f"may not add resource with an already registered id: {rid}")
+
+
 class ResMap:
     """An ordered collection of resources, as kustomize's resource map."""
 
@@ -288,7 +293,7 @@ class ResMap:
             if v != name and (isinstance(v, str) or ("" if v is None else str(v)) != name):
                 continue
             if other.cur_id().same_object(rid):
-                raise ValueError(f"may not add resource with an already registered id: {rid}")
+                raise _registered(rid)
         self._items.append(res)
 
     def appender(self) -> Appender:
@@ -328,6 +333,6 @@ class Appender:
         named = self._by_name.setdefault(rid.name, [])
         for other in named:
             if other.cur_id().same_object(rid):
-                raise ValueError(f"may not add resource with an already registered id: {rid}")
+                raise _registered(rid)
         self.resmap._items.append(res)
         named.append(res)

@@ -444,8 +444,7 @@ def dump_document(obj: Any) -> str:
 
 def dump_documents(objs: Iterable[Any]) -> str:
     """Print resources as kustomize does: each document, separated by ``---`` lines."""
-    writer = _Writer()
-    return "---\n".join(writer.document(obj) for obj in objs)
+    return documents_printer()(objs)
 
 
 def documents_printer() -> Callable[[Iterable[Any]], str]:
