@@ -19,8 +19,8 @@ from typing import Any
 from homeops.errors import UsageError
 from homeops.flux.cluster import ClusterBuild, ClusterOptions, build_cluster
 from homeops.flux.masking import cluster_masker
-from homeops.flux.repository import git_root
 from homeops.flux.secrets import external_secret_target
+from homeops.flux.worktree import repository_root
 from homeops.sops import is_sops_encrypted
 
 GUIDE = "TEMPLATE_GUIDE.md"
@@ -175,7 +175,7 @@ def _guide_rows(text: str) -> tuple[dict[str, str], str]:
 
 def inventory(options: PlaceholderOptions) -> PlaceholderResult:
     """Build the inventory (and, with ``write``, regenerate the guide's table)."""
-    root = (options.repo or git_root(Path.cwd())).resolve()
+    root = repository_root(options.repo)
     if not root.is_dir():
         raise UsageError(f"repository {root} is not a directory")
     cluster = build_cluster(ClusterOptions(repo=root, identities=options.identities))

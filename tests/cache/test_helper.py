@@ -73,11 +73,24 @@ def test_stop_ends_a_helper_that_never_finishes() -> None:
 
     helper = Helper.start(work)
     assert helper is not None
+    pid = helper.pid
     started = time.monotonic()
     helper.stop()
     assert time.monotonic() - started < 5
     with pytest.raises(ChildProcessError):
-        os.waitpid(helper.pid, os.WNOHANG)  # reaped
+        os.waitpid(pid, os.WNOHANG)  # reaped
+
+
+@needs_helper
+def test_stopping_twice_signals_nothing_the_second_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    helper = Helper.start(lambda send: send("k", b"v"))
+    assert helper is not None
+    helper.stop()
+    killed: list[int] = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: killed.append(pid))
+    helper.stop()  # the reaped pid may belong to another process by now: it is not signalled
+    assert killed == []
+    assert helper.finished
 
 
 _SILENT = """

@@ -18,7 +18,8 @@ from homeops.flux.kinds import (
     flux_kind,
     shorten_release_name,
 )
-from homeops.flux.repository import Repository, git_root
+from homeops.flux.repository import Repository
+from homeops.flux.worktree import git_root, repository_root
 from homeops.yaml.loader import load_documents
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "flux" / "repo-basic"
@@ -184,6 +185,17 @@ def test_git_root(tmp_path: Path) -> None:
     assert git_root(sub) == sub.resolve()
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     assert git_root(sub) == tmp_path.resolve()
+
+
+def test_repository_root_is_the_one_given_else_the_work_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(sub)
+    assert repository_root(None) == tmp_path.resolve()
+    assert repository_root(Path("..")) == (tmp_path / "a").resolve()
 
 
 @pytest.mark.corpus

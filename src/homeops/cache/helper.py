@@ -124,11 +124,14 @@ class Helper:
         self.stop()
 
     def stop(self) -> None:
-        """Kill and reap the helper; what it has not sent is dropped."""
-        with contextlib.suppress(OSError):
-            os.kill(self.pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            os.waitpid(self.pid, 0)
+        """Kill and reap the helper; what it has not sent is dropped. Stopping it again does nothing (its
+        pid, once reaped, may be another process's)."""
+        if self.pid > 0:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.waitpid(self.pid, 0)
+            self.pid = 0
         if self.fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self.fd)

@@ -117,6 +117,10 @@ class Pack(Generic[K]):
             found = self._shards[index] = Aged(self.store.get(self.shard_key(index)))
         return found
 
+    def stored(self) -> bool:
+        """Whether a shard of the pack is in the store (some run wrote it)."""
+        return any(self.store.has(self.shard_key(i)) for i in range(SHARDS))
+
     @property
     def added(self) -> int:
         """Blobs this run added or dropped, not yet written."""

@@ -35,6 +35,11 @@ _FORMAT = "homeops-parse-5"
 STATS_FORMAT = "homeops-stats-2"
 
 
+def parse_pack_key(identity: str) -> str:
+    """The store key of the parse pack of the repository ``identity`` (in this working directory)."""
+    return pack_key("p", _FORMAT, __version__, identity)
+
+
 class ParseStore:
     """Parsed documents of one repository by content hash and path (see the module docstring).
 
@@ -48,11 +53,19 @@ class ParseStore:
         self.root = root
         self.prefix = prefix
         self._tree = TreeLoader(prefix)
-        self.key = pack_key("p", _FORMAT, __version__, identity)
+        self.key = parse_pack_key(identity)
         self.pack: Pack[tuple[str, str]] = Pack(store, self.key)
         self.added = 0  # files this run parsed and added
         self.helped = False  # a helper process parsed files for this run: most files were new
         self.stats: StatMemo | None = None  # the digests of the work tree's files (written with the pack)
+
+    @classmethod
+    def of_loader(cls, store: Store, loader: FileLoader, identity: str | None = None) -> ParseStore:
+        """The parse cache of the files ``loader`` reads (``identity``: the repository's, when the root is
+        a checkout of another ref), positions placed as ``loader`` shows its root."""
+        shown = loader.display(loader.root)
+        prefix = "" if shown == "." else shown.rstrip("/") + "/"
+        return cls(store, identity or str(loader.root), str(loader.root), prefix)
 
     def _key(self, key: tuple[str, str]) -> tuple[str, str]:
         digest, display = key

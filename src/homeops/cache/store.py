@@ -61,6 +61,10 @@ class Store:
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / key
 
+    def has(self, key: str) -> bool:
+        """Whether an entry is stored under ``key`` (not checked: ``get`` does that)."""
+        return os.path.isfile(self._path(key))
+
     def get(self, key: str) -> bytes | None:
         """The payload stored under ``key``, or None when absent, partial or corrupt (then removed)."""
         path = self._path(key)

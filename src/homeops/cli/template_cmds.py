@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from homeops.flux.repository import git_root
+from homeops.flux.worktree import repository_root
 from homeops.scaffold import InitOptions, NewAppOptions, init_repo, new_app, validator_for_repo
 from homeops.templating import ConfigureOptions, configure
 from homeops.templating.check import ConfigureCheck, check_configure
@@ -72,7 +72,7 @@ def configure_command(
       homeops configure
       homeops configure --check         # pre-commit: are the rendered files up to date?
     """
-    root = (repo or git_root(Path.cwd())).resolve()
+    root = repository_root(repo)
     options = ConfigureOptions(
         repo_dir=root,
         force=force,
@@ -161,7 +161,7 @@ def new_app_command(
     namespace, sep, name = ref.partition("/")
     if not sep or not namespace or not name:
         raise click.UsageError("give the app as NAMESPACE/NAME, e.g. games/romm")
-    root = (repo or git_root(Path.cwd())).resolve()
+    root = repository_root(repo)
     result = new_app(NewAppOptions(root, namespace, name, chart, version, secret, pvc, storage_class))
     click.echo(result.summary())
     return 0

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeops.errors import UsageError
-from homeops.flux.buildout import check_output_dir, output_names, write_nodes, writing
-from homeops.flux.cluster import ClusterBuild, ClusterOptions, build_cluster
-from homeops.flux.masking import SecretMasker, cluster_masker
-from homeops.flux.repository import git_root
-from homeops.flux.rows import not_applied_row
+from homeops.flux.worktree import repository_root
 from homeops.lazy import reexports
+
+if TYPE_CHECKING:
+    from homeops.flux.cluster import ClusterBuild, ClusterOptions
+    from homeops.flux.masking import SecretMasker
+    from homeops.flux.prefetch import Prefetch
 
 if TYPE_CHECKING:  # re-exported (see __getattr__ below)
     from homeops.flux.api_build import BuildHrOptions as BuildHrOptions
@@ -65,9 +66,10 @@ class RepoOptions:
     helm_progress: Callable[[int, int], None] | None = field(default=None, compare=False)  # renders done
 
     def cluster_options(self) -> ClusterOptions:
+        from homeops.flux.cluster import ClusterOptions
         from homeops.validate.config import load_config
 
-        repo = (self.repo or git_root(Path.cwd())).resolve()
+        repo = repository_root(self.repo)
         if not repo.is_dir():
             raise UsageError(f"repository {repo} is not a directory")
         config = load_config(repo, self.config_file)
@@ -88,6 +90,20 @@ class RepoOptions:
             cache_max_size=config.cache_max_size if config.cache_max_size is not None else 512 * 1024 * 1024,
             helm=self._helm_options(config),
         )
+
+    def start_prefetch(self) -> Prefetch | None:
+        """With the cache on, a helper parsing the repository's files from now on when none of them is
+        in the cache yet (``homeops.flux.prefetch``); the caller passes it to ``build_cluster``, which
+        stops it, and stops it itself should the build not start."""
+        cache_dir = self._cache_dir()
+        if cache_dir is None:
+            return None
+        repo = repository_root(self.repo)
+        if not repo.is_dir():
+            return None  # cluster_options says why
+        from homeops.flux.prefetch import start_prefetch
+
+        return start_prefetch(repo, cache_dir)
 
     def age_identities(self) -> tuple[str, ...]:
         """The age identities given (``identities``), else those of ``--age-key`` and the environment."""
@@ -144,7 +160,11 @@ def _repo_relative(repo: Path, path: str, flag: str) -> str:
 def masker_for(show: bool, cluster: ClusterBuild, identities: tuple[str, ...]) -> SecretMasker | None:
     """None with --show-secrets; else the masker of Secret values, SOPS values and what substitution
     derived from them (see homeops.flux.masking)."""
-    return None if show else cluster_masker(cluster, identities)
+    if show:
+        return None
+    from homeops.flux.masking import cluster_masker
+
+    return cluster_masker(cluster, identities)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,17 +188,31 @@ def build_all(options: BuildAllOptions, progress: Callable[[int, int], None] | N
     """Build every Flux Kustomization; write OUT/<namespace>/<name>.yaml|.err and OUT/summary.json (with the
     Helm stage: each Kustomization's file ends with what its HelmReleases' charts render, and the summary
     gives each HelmRelease's status)."""
-    out = options.output_dir
-    if out is not None:
-        check_output_dir(out, "--output-dir")
-    copts = options.repo.cluster_options()
-    cluster = build_cluster(copts)
-    mask = masker_for(options.show_secrets, cluster, copts.identities)
-    rows = []
+    prefetch = options.repo.start_prefetch()  # first: it parses while the build's modules load
+    try:
+        from homeops.flux.buildout import check_output_dir
+        from homeops.flux.cluster import build_cluster
+
+        out = options.output_dir
+        if out is not None:
+            check_output_dir(out, "--output-dir")
+        copts = options.repo.cluster_options()
+        cluster = build_cluster(copts, prefetch, flush=False)  # caches written while the files are
+    finally:
+        if prefetch is not None:
+            prefetch.stop()
+    from homeops.flux.buildout import output_names, write_nodes, writing
+    from homeops.flux.rows import not_applied_row
+
     names = output_names(cluster.nodes)
-    if out is not None:
-        with writing(out, "--output-dir"):
-            write_nodes(out, names, cluster.nodes, mask)
+    try:
+        mask = masker_for(options.show_secrets, cluster, copts.identities)
+        if out is not None:
+            with writing(out, "--output-dir"):
+                write_nodes(out, names, cluster.nodes, mask, meanwhile=cluster.finish)
+    finally:
+        cluster.finish()
+    rows = []
     for i, node in enumerate(cluster.nodes, start=1):
         rows.append(
             {

@@ -51,9 +51,17 @@ def output_names(nodes: list[KsNode]) -> dict[int, str]:
     return names
 
 
-def write_nodes(out: Path, names: dict[int, str], nodes: list[KsNode], mask: SecretMasker | None) -> None:
+def write_nodes(
+    out: Path,
+    names: dict[int, str],
+    nodes: list[KsNode],
+    mask: SecretMasker | None,
+    meanwhile: Callable[[], None] | None = None,
+) -> None:
     """Write each node's file; with many, a helper process writes the second half (see
-    ``homeops.cache.helper``) and the files it did not confirm are written here after it."""
+    ``homeops.cache.helper``) and the files it did not confirm are written here after it. ``meanwhile``
+    runs once this process wrote its half, while the helper may still be writing (the caches are
+    written then)."""
     from homeops.yaml.emitter import documents_printer  # the emitter loads PyYAML: only when writing
 
     half = len(nodes) // 2 if len(nodes) >= 64 else len(nodes)
@@ -71,6 +79,8 @@ def write_nodes(out: Path, names: dict[int, str], nodes: list[KsNode], mask: Sec
     try:
         for node in nodes[:half]:
             _write_node(targets, dump, names[id(node)], node, mask)
+        if meanwhile is not None:
+            meanwhile()
     except BaseException:
         if helper is not None:
             helper.stop()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from homeops.errors import HomeopsError, Location
 from homeops.flux.artifactsrc import EXTERNAL_ARTIFACT, ArtifactSources
-from homeops.flux.clustercache import load_repository, node_cache, start_helper, stored_objects
+from homeops.flux.clustercache import cache_writer, load_repository, node_cache, start_helper, stored_objects
 from homeops.flux.kinds import (
     FluxKustomization,
     HelmRelease,
@@ -41,6 +41,7 @@ from homeops.yaml.nodes import YMap
 
 if TYPE_CHECKING:
     from homeops.cache.nodes import NodeResult
+    from homeops.flux.prefetch import Prefetch
 
 __all__ = ["NAMESPACE_LABEL", "NAME_LABEL", "variable_uses"]
 
@@ -447,30 +448,33 @@ class ClusterBuilder:
         return out
 
 
-def build_cluster(options: ClusterOptions) -> ClusterBuild:
+def build_cluster(
+    options: ClusterOptions, prefetch: Prefetch | None = None, *, flush: bool = True
+) -> ClusterBuild:
     """Load the repository and build its whole Flux tree (fetching HTTPS remote resources only when
-    ``options.allow_network``)."""
+    ``options.allow_network``); ``prefetch``: a helper parsing the repository since before the build
+    (``homeops.flux.prefetch``), stopped once the files are loaded. With ``flush`` False the caches are
+    written when the caller calls the result's ``finish`` (``build all -O``: while a helper writes)."""
     root = options.repo.resolve()
     if not options.allow_network:
-        return _build(root, options, Builder(root))
+        return _build(root, options, Builder(root), prefetch, flush)
     from homeops.kustomize.remote import RemoteFetcher
 
     with RemoteFetcher() as remote:  # connects only when a URL is fetched
-        return _build(root, options, Builder(root, remote=remote))
+        return _build(root, options, Builder(root, remote=remote), prefetch, flush)
 
 
-def _build(root: Path, options: ClusterOptions, builder: Builder) -> ClusterBuild:
-    repo, parses = load_repository(root, options, builder)
+def _build(
+    root: Path, options: ClusterOptions, builder: Builder, prefetch: Prefetch | None, flush: bool
+) -> ClusterBuild:
+    repo, parses = load_repository(root, options, builder, prefetch)
     cb = ClusterBuilder(repo, options, builder)
     if cb.cache is not None and parses is not None:
         cb.cache.cold = parses.helped
     result = cb.build()
-    if parses is not None:
-        parses.flush()
-    if cb.cache is not None:
-        cb.cache.flush()
-    if cb.cache is not None and (cb.cache.store.written or (parses is not None and parses.store.written)):
-        cb.cache.store.prune()
+    result.finish = cache_writer(parses, cb.cache)
+    if flush:
+        result.finish()
     if options.helm is not None:
         from homeops.helm.releases import render_tree
 

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeops.flux.apiversions import KUSTOMIZE_GROUP, SOURCE_GROUP
 from homeops.flux.clustertypes import WALK_KINDS, Identity, StoredObjects, object_identity
-from homeops.flux.repository import ObjectEntry, Repository, entry_index, file_entries, indexed_entries
+from homeops.flux.repository import (
+    ObjectEntry,
+    Repository,
+    docs_index,
+    entry_index,
+    file_entries,
+    indexed_entries,
+)
 from homeops.flux.roots import OPERATOR_GROUP
 from homeops.kustomize.build import Builder
 from homeops.yaml.nodes import YMap
@@ -26,6 +34,7 @@ if TYPE_CHECKING:
     from homeops.cache.parses import ParseStore
     from homeops.flux.cluster import ClusterBuilder
     from homeops.flux.clustertypes import ClusterOptions, KsNode
+    from homeops.flux.prefetch import Prefetch
     from homeops.kustomize.files import FileLoader
 
 HELP_FROM = 8
@@ -47,12 +56,20 @@ Walk = tuple[
 
 
 def load_repository(
-    root: Path, options: ClusterOptions, builder: Builder
+    root: Path, options: ClusterOptions, builder: Builder, prefetch: Prefetch | None = None
 ) -> tuple[Repository, ParseStore | None]:
     """The repository, its files parsed through the parse cache (when on), a helper parsing from the end
-    of the list when many files are to be read."""
+    of the list when many files are to be read: ``prefetch``'s, started before the build, when it parses
+    this root into this cache (else it is stopped), or one forked once parses miss."""
     parses = _parse_store(options, builder)
     helper: Helper | None = None
+    if prefetch is not None:
+        if parses is not None and options.helpers and (prefetch.root, prefetch.pack) == (root, parses.key):
+            helper = prefetch.helper
+            parses.helped = True
+            load_build_modules()
+        else:
+            prefetch.stop()
     files: list[Path] = []
     recent: deque[bool] = deque(maxlen=2 * HELP_FROM)  # the last files looked up, True: not in the cache
     done = 0  # files loaded
@@ -68,7 +85,7 @@ def load_repository(
             return
         from homeops.cache.helper import Helper
 
-        helper = Helper.start(lambda send: parses.fill_from_end(files, builder.loader, send, _index_of))
+        helper = Helper.start(lambda send: parses.fill_from_end(files, builder.loader, send, docs_index))
         if helper is not None:  # a cold run: the builds to come need these, and the helper parses meanwhile
             load_build_modules()
         parses.helped = helper is not None
@@ -101,10 +118,6 @@ def load_repository(
     finally:
         if helper is not None:
             helper.stop()
-
-
-def _index_of(docs: list[Any], path: Path) -> Any:
-    return entry_index(file_entries(docs, path, ""))
 
 
 def _untracked(loader: FileLoader, path: Path) -> list[Any]:
@@ -176,11 +189,8 @@ def _parse_store(options: ClusterOptions, builder: Builder) -> ParseStore | None
     from homeops.cache.store import Store
 
     loader = builder.loader
-    shown = loader.display(loader.root)
-    prefix = "" if shown == "." else shown.rstrip("/") + "/"
-    identity = options.cache_identity or str(loader.root)
     backing = Store(options.cache_dir, options.cache_max_size)
-    store = ParseStore(backing, identity, str(loader.root), prefix)
+    store = ParseStore.of_loader(backing, loader, options.cache_identity)
     loader.parse_store = store
     work_tree = options.cache_identity is None or os.path.realpath(options.cache_identity) == str(loader.root)
     if work_tree:  # the work tree itself (diff's head too), not a temporary checkout of another ref
@@ -188,6 +198,25 @@ def _parse_store(options: ClusterOptions, builder: Builder) -> ParseStore | None
 
         store.stats = loader.stat_memo = StatMemo(backing, pack_key("s", STATS_FORMAT, str(loader.root)))
     return store
+
+
+def cache_writer(parses: ParseStore | None, cache: NodeCache | None) -> Callable[[], None]:
+    """What writes the parse and build caches of a run (and prunes the store when it wrote), once: a
+    second call does nothing."""
+    pending = [True]
+
+    def finish() -> None:
+        if not pending:
+            return
+        pending.clear()
+        if parses is not None:
+            parses.flush()
+        if cache is not None:
+            cache.flush()
+        if cache is not None and (cache.store.written or (parses is not None and parses.store.written)):
+            cache.store.prune()
+
+    return finish
 
 
 def node_cache(options: ClusterOptions, builder: Builder) -> NodeCache | None:

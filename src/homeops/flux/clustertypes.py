@@ -248,6 +248,9 @@ class ClusterBuild:
     clusters: list[str] = field(default_factory=list)
     artifacts: ArtifactSources | None = None  # keeps materialised artifacts (node.kdir) alive
     helm: TreeRenders | None = None  # the Helm stage (None: not run)
+    finish: Callable[[], None] = field(default=lambda: None, repr=False, compare=False)
+    """Writes what the build added to the caches, once (``build_cluster(flush=False)``: the caller's to
+    call; otherwise done)."""
 
     @property
     def orphans(self) -> list[FluxKustomization]:

@@ -32,15 +32,6 @@ from homeops.yaml.loader import load_file
 from homeops.yaml.nodes import YMap
 
 
-def git_root(start: Path) -> Path:
-    """The work tree of the Git repository holding ``start`` (a directory), else ``start`` itself."""
-    start = start.resolve()
-    for candidate in (start, *start.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return start
-
-
 @dataclass(frozen=True, slots=True)
 class LoadProblem:
     """A file that could not be loaded, and why."""
@@ -271,6 +262,11 @@ def file_entries(docs: list[Any], path: Path, rel: str) -> list[ObjectEntry]:
 def entry_index(entries: list[ObjectEntry]) -> EntryIndex:
     """What ``indexed_entries`` needs to make ``entries`` again (for a cache)."""
     return tuple((e.index, e.api_version, e.kind, e.namespace, e.name, e.line, e.sops) for e in entries)
+
+
+def docs_index(docs: list[Any], path: Path) -> EntryIndex:
+    """The ``entry_index`` of one file's parsed documents (what the parse cache keeps beside them)."""
+    return entry_index(file_entries(docs, path, ""))
 
 
 def indexed_entries(

@@ -12,13 +12,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from homeops.errors import UsageError
 from homeops.flux.api import RepoOptions
 from homeops.flux.cluster import ClusterBuilder
-from homeops.flux.repository import Repository, git_root
+from homeops.flux.repository import Repository
+from homeops.flux.worktree import repository_root
 from homeops.live.kube import Kube, KubeOptions, camel_json, ready_condition
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
@@ -138,7 +138,7 @@ def parse_target(kind: str, name: str, namespace: str | None = None) -> Reconcil
 
 def root_targets(repo: RepoOptions) -> list[ReconcileTarget]:
     """The root Flux Kustomizations of the repository (those the bootstrap applies), as targets."""
-    root = (repo.repo or git_root(Path.cwd())).resolve()
+    root = repository_root(repo.repo)
     if not root.is_dir():
         raise UsageError(f"repository {root} is not a directory")
     copts = dataclasses.replace(repo, repo=root).cluster_options()

@@ -16,7 +16,7 @@ from homeops.findings import Finding, Severity
 from homeops.flux.api import RepoOptions
 from homeops.flux.cluster import ClusterBuild, ClusterOptions, build_cluster
 from homeops.flux.masking import SecretMasker, cluster_masker
-from homeops.flux.repository import git_root
+from homeops.flux.worktree import repository_root
 from homeops.rules.base import Rule
 from homeops.rules.registry import find_rule, rules_of_kind
 from homeops.validate.config import ValidateConfig, load_config
@@ -124,7 +124,7 @@ def select_rules(config: ValidateConfig) -> list[Rule]:
 def validate(options: ValidateOptions) -> ValidateResult:
     """Build the repository's Flux tree and run every selected validate rule on it."""
     started = time.perf_counter()
-    root = (options.repo or git_root(Path.cwd())).resolve()
+    root = repository_root(options.repo)
     config = _merge_config(load_config(root, options.config_file), options)
     rules = select_rules(config)
     repo_options = RepoOptions(
