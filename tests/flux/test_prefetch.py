@@ -190,3 +190,23 @@ def test_write_nodes_runs_meanwhile_once(tmp_path: Path, apps: int) -> None:
     write_nodes(out, output_names(cluster.nodes), cluster.nodes, None, meanwhile=lambda: calls.append(1))
     assert calls == [1]
     assert len(_files(out)) == apps + 1
+
+
+@needs_helper
+def test_a_cold_validate_parses_in_the_prefetch_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from homeops.validate.engine import ValidateOptions, validate
+
+    repo = _roots(tmp_path / "repo", 2, 40)
+    with monkeypatch.context() as m:
+        m.setattr(helper_mod, "available", lambda: False)
+        alone = validate(ValidateOptions(repo=repo, cache=True))
+    monkeypatch.setenv("HOMEOPS_CACHE_DIR", str(tmp_path / "cache"))
+    started = _started(monkeypatch)
+    _let_finish(monkeypatch, lambda work: getattr(work, "__qualname__", "") == _PREFETCH)
+    parsed = _parses(monkeypatch)
+    shared = validate(ValidateOptions(repo=repo, cache=True))
+    assert started[0][0] == _PREFETCH
+    assert parsed == []
+    assert all(h.finished for _, h in started)
+    assert [f.to_json() for f in shared.findings] == [f.to_json() for f in alone.findings]
+    assert alone.findings, "the fixture has findings to compare (its ConfigMaps use an unset variable)"

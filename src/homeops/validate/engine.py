@@ -138,14 +138,17 @@ def validate(options: ValidateOptions) -> ValidateResult:
         cache=options.cache,
         helm=options.helm,
     )
-    cluster_options = repo_options.cluster_options()
+    prefetch = repo_options.start_prefetch()  # a cold cache: the files are parsed from now on
     with contextlib.ExitStack() as stack:
+        if prefetch is not None:
+            stack.callback(prefetch.stop)
+        cluster_options = repo_options.cluster_options()
         base_side = None
         if options.base is not None:
             from homeops.validate.changed import BaseSide
 
             base_side = stack.enter_context(BaseSide(cluster_options, options.base))  # extracted meanwhile
-        cluster = build_cluster(cluster_options)
+        cluster = build_cluster(cluster_options, prefetch)
         return _validated(options, rules, config, root, cluster_options, cluster, base_side, started)
 
 
