@@ -159,6 +159,32 @@ def test_the_caches_are_written_once_by_finish(tmp_path: Path) -> None:
     flushed.finish()
 
 
+def test_with_a_helm_stage_the_caches_are_written_before_the_charts_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import homeops.helm.releases as releases
+    from homeops.flux.cluster import ClusterOptions, build_cluster
+    from homeops.helm.releases import HelmOptions
+
+    repo = _tree(tmp_path / "repo", 3, chained=False)
+    cache = tmp_path / "cache"
+    seen: list[int] = []
+
+    def interrupted(cluster: Any, options: HelmOptions) -> Any:
+        seen.append(len([p for p in cache.rglob("*") if p.is_file()]))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(releases, "render_tree", interrupted)
+    helm = HelmOptions(store_dir=tmp_path / "charts", render_cache_dir=tmp_path / "render")
+    options = ClusterOptions(repo=repo, cache_dir=cache, helpers=False, helm=helm)
+    with pytest.raises(KeyboardInterrupt):
+        build_cluster(options, flush=False)
+    assert seen and seen[0] > 0, "the build's caches are on disk when the render starts"
+    hits = count_hits(monkeypatch)
+    build_cluster(ClusterOptions(repo=repo, cache_dir=cache, helpers=False))
+    assert hits and all(hits), "the next run finds every build the interrupted one made"
+
+
 _PROBE = """
 import json, sys
 import homeops.flux.api

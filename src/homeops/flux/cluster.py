@@ -453,8 +453,9 @@ def build_cluster(
 ) -> ClusterBuild:
     """Load the repository and build its whole Flux tree (fetching HTTPS remote resources only when
     ``options.allow_network``); ``prefetch``: a helper parsing the repository since before the build
-    (``homeops.flux.prefetch``), stopped once the files are loaded. With ``flush`` False the caches are
-    written when the caller calls the result's ``finish`` (``build all -O``: while a helper writes)."""
+    (``homeops.flux.prefetch``), stopped once the files are loaded. With ``flush`` False (and no Helm
+    stage) the caches are written when the caller calls the result's ``finish`` (``build all -O``: while
+    a helper writes)."""
     root = options.repo.resolve()
     if not options.allow_network:
         return _build(root, options, Builder(root), prefetch, flush)
@@ -473,7 +474,7 @@ def _build(
         cb.cache.cold = parses.helped
     result = cb.build()
     result.finish = cache_writer(parses, cb.cache)
-    if flush:
+    if flush or options.helm is not None:  # before the charts render: an interrupted render keeps them
         result.finish()
     if options.helm is not None:
         from homeops.helm.releases import render_tree
