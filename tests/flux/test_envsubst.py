@@ -121,6 +121,24 @@ def test_parse_errors(text: str, message: str) -> None:
     assert (info.value.location.file, info.value.location.line) == ("app.yaml", 2)
 
 
+def test_a_repeated_text_parses_once_and_each_use_evaluates_its_own_variables() -> None:
+    from homeops.flux import envsubst
+
+    text = "${REPLICAS:=1}/${APP^^}"
+    before = envsubst._parse_short.cache_info()
+    assert substitute(text, {"APP": "web"}, strict=False).text == "1/WEB"
+    assert substitute(text, {"APP": "db", "REPLICAS": "3"}, strict=False).text == "3/DB"
+    after = envsubst._parse_short.cache_info()
+    assert after.misses - before.misses <= 1 and after.hits - before.hits >= 1
+    for file in ("a.yaml", "b.yaml"):  # a memoised rejection still fails, at the place of each use
+        with pytest.raises(SubstitutionError) as info:
+            substitute("ok\n${x:-abc", {}, strict=False, file=file)
+        where = info.value.location
+        assert where is not None and (where.file, where.line, where.column) == (file, 2, 1)
+    long = "x" * envsubst._SHORT + "${A}"  # a whole document: parsed each time, not kept
+    assert substitute(long, {"A": "1"}, strict=False).text.endswith("x1")
+
+
 def test_name_chars_are_letters_digits_underscore() -> None:
     assert (
         substitute("${_a1} ${1st} ${été}", {"_a1": "x", "1st": "y", "été": "z"}, strict=False).text == "x y z"

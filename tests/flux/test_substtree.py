@@ -294,3 +294,36 @@ def test_fixture_resources_without_a_dollar_keep_their_values() -> None:
 def test_corpus_resources_without_a_dollar_keep_their_values() -> None:
     docs = _documents(CORPUS, dollar=False)
     assert _kept(docs) > len(docs) // 2
+
+
+@pytest.mark.parametrize("container", ["map", "seq"])
+def test_a_leaf_past_the_depth_limit_leaves_it_to_the_round_trip(
+    container: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import homeops.flux.substtree as substtree
+
+    MAX_DEPTH = 20
+    monkeypatch.setattr(substtree, "MAX_DEPTH", MAX_DEPTH)
+
+    def nested(levels: int) -> YMap:
+        """A resource whose ``${A}`` string sits ``levels`` containers below the top mapping."""
+        inner: Any = YSeq(["plain", "${A}"]) if container == "seq" else YMap({"k": "plain", "v": "${A}"})
+        for _ in range(levels - 1):
+            inner = YMap({"x": inner})
+        return YMap({"kind": "ConfigMap", "data": inner})
+
+    within = substitute_tree(nested(MAX_DEPTH - 1), {"A": "1"}, strict=False)
+    assert within is not None  # the leaf at MAX_DEPTH
+    assert substitute_tree(nested(MAX_DEPTH), {"A": "1"}, strict=False) is None
+    monkeypatch.undo()  # the loader's limit: deeper than Python's stack lets the walk go, not an error
+    assert substitute_tree(nested(990), {"A": "1"}, strict=False) is None
+
+
+def test_a_resource_over_the_node_budget_leaves_it_to_the_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
+    import homeops.flux.substtree as substtree
+
+    monkeypatch.setattr(substtree, "MAX_NODES", 8)
+    small = YMap({"kind": "ConfigMap", "data": YMap({f"k{i}": "v" for i in range(4)} | {"a": "${A}"})})
+    large = YMap({"kind": "ConfigMap", "data": YMap({f"k{i}": "v" for i in range(8)} | {"a": "${A}"})})
+    assert substitute_tree(small, {"A": "1"}, strict=False) is not None
+    assert substitute_tree(large, {"A": "1"}, strict=False) is None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from homeops.errors import BuildError, Location
 from homeops.flux.envsubst_parser import Node, ParseError, Parser, Text
@@ -86,6 +87,24 @@ def _line_col(data: bytes, offset: int) -> tuple[int, int]:
     return line, len(col_bytes.decode("utf-8", "replace")) + 1
 
 
+_SHORT = 512
+"""Texts up to this many bytes have their parse memoised: one expression (``${REPLICAS:=1}`` in a component
+every app includes) is substituted hundreds of times a run, and its parse is most of the work."""
+
+
+def _parse(data: bytes) -> tuple[list[Node], tuple[str, int] | None]:
+    """The nodes of ``data``, or (when the fork's parser rejects it) the message and the offset of the
+    ``${`` last opened. The evaluator only reads the nodes, so a memoised parse is shared."""
+    parser = Parser(data)
+    try:
+        return parser.parse_any(), None
+    except ParseError as exc:
+        return [], (str(exc), parser.open_at)
+
+
+_parse_short = lru_cache(maxsize=4096)(_parse)
+
+
 def substitute(text: str, variables: Mapping[str, str], *, strict: bool, file: str = "") -> SubstResult:
     """Substitute ``${...}`` expressions in ``text`` exactly as Flux's envsubst fork does.
 
@@ -95,16 +114,15 @@ def substitute(text: str, variables: Mapping[str, str], *, strict: bool, file: s
     column of the offending ``${``) when Flux's parser rejects the text.
     """
     data = text.encode("utf-8", "surrogatepass")
-    parser = Parser(data)
-    try:
-        nodes = parser.parse_any()
-    except ParseError as exc:
-        line, col = _line_col(data, parser.open_at)
+    nodes, error = _parse_short(data) if len(data) <= _SHORT else _parse(data)
+    if error is not None:
+        message, open_at = error
+        line, col = _line_col(data, open_at)
         raise SubstitutionError(
-            f"variable substitution failed: {exc}",
+            f"variable substitution failed: {message}",
             location=Location(file or "<input>", line, col),
             hint="only ${var} forms Flux supports are allowed; write $${...} for a literal ${...}",
-        ) from None
+        )
     ev = _Evaluator(variables, strict)
     out = ev.text(nodes)
     unresolved = [UnresolvedVar(name, *_line_col(data, off)) for name, off in ev.unresolved]

@@ -191,27 +191,51 @@ def substitute_tree(obj: YMap, variables: Mapping[str, str], *, strict: bool) ->
 
     def value(node: Any, depth: int) -> Any:
         """The round trip's result for ``node``: ``node`` itself when the round trip keeps its values
-        (see ``round_trip_changes``: only the order of its keys would change), else a new value."""
+        (see ``round_trip_changes``: only the order of its keys would change), else a new value. A string
+        the round trip keeps is passed over inline, without a call (most of a resource's leaves)."""
         budget[0] -= 1
         if budget[0] < 0 or depth > MAX_DEPTH:
             raise _NotSure
         if isinstance(node, str):
             return string(node) if _changed(node) else node
+        if isinstance(node, (dict, list)) and node and depth >= MAX_DEPTH:
+            raise _NotSure  # as its items would
         if isinstance(node, dict):
-            items = {k: value(v, depth + 1) for k, v in node.items()}
-            if all(new is old for new, old in zip(items.values(), node.values(), strict=True)) and not any(
-                _changed(k) for k in node
-            ):
+            changed: dict[str, Any] | None = None  # the new values, by key
+            for k, v in node.items():
+                if v.__class__ is str and not _changed(v):
+                    budget[0] -= 1
+                    continue
+                new = value(v, depth + 1)
+                if new is not v:
+                    if changed is None:
+                        changed = {}
+                    changed[k] = new
+            if budget[0] < 0:
+                raise _NotSure
+            if changed is None and not _changed("".join(node)):
                 return node
+            items = dict(node)
+            if changed is not None:
+                items.update(changed)
             keyed = {key(k): v for k, v in items.items()}
             if len(keyed) != len(node):
                 raise _NotSure  # two keys read back the same
             return YMap((k, keyed[k]) for k in sort_keys(keyed))
         if isinstance(node, list):
-            seq = [value(v, depth + 1) for v in node]
-            if all(new is old for new, old in zip(seq, node, strict=True)):
-                return node
-            return YSeq(seq)
+            seq: list[Any] | None = None
+            for i, v in enumerate(node):
+                if v.__class__ is str and not _changed(v):
+                    budget[0] -= 1
+                    continue
+                new = value(v, depth + 1)
+                if new is not v:
+                    if seq is None:
+                        seq = list(node)
+                    seq[i] = new
+            if budget[0] < 0:
+                raise _NotSure
+            return node if seq is None else YSeq(seq)
         if node is None or isinstance(node, bool):
             return node
         if isinstance(node, int):
@@ -222,6 +246,6 @@ def substitute_tree(obj: YMap, variables: Mapping[str, str], *, strict: bool) ->
 
     try:
         new = value(obj, 0)
-    except (_NotSure, HomeopsError):
+    except (_NotSure, HomeopsError, RecursionError):  # nested deeper than Python's stack: the round trip
         return None
     return new if isinstance(new, YMap) else None
