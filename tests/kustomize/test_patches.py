@@ -221,3 +221,29 @@ def test_a_patch_text_parsed_again_is_a_fresh_copy() -> None:
         parse_patch("a: [", where)
     with pytest.raises(BuildError, match="unable to parse"):
         parse_patch("a: [", where)  # a failure is not remembered as a success
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- op: add\n  path: /data/x\n  value: {a: [1, 2]}\n",  # YAML, read as YAML 1.1 by PyYAML
+        '[{"op": "add", "path": "/data/x", "value": {"a": [1, 2]}}]',  # JSON
+    ],
+)
+def test_a_json_patch_parsed_again_gives_fresh_operations(text: str) -> None:
+    """A JSON 6902 patch's operations are read once a run for each text; each use gets its own copy."""
+    from homeops.errors import Location
+    from homeops.kustomize.patches import _json_patch_parsed, parse_patch
+
+    where = Location("app/kustomization.yaml", 3, 5)
+    first = parse_patch(text, where)
+    assert first.ops == [{"op": "add", "path": "/data/x", "value": {"a": [1, 2]}}]
+    assert first.ops is not None
+    first.ops[0]["value"]["a"].append(3)
+    before = _json_patch_parsed.cache_info().hits
+    again = parse_patch(text, where)
+    assert again.ops == [{"op": "add", "path": "/data/x", "value": {"a": [1, 2]}}]
+    assert _json_patch_parsed.cache_info().hits == before + 1
+    for _ in range(2):  # a text the reader refuses fails at each use
+        with pytest.raises(BuildError, match="unable to parse JSON patch"):
+            parse_patch("[{op: add}]", where)  # YAML, but JSON once it starts with [

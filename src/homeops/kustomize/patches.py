@@ -144,14 +144,24 @@ def _yaml11_bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> bool:
 _Yaml11Loader.add_constructor("tag:yaml.org,2002:bool", _yaml11_bool)
 
 
-def _json_patch_ops(text: str, where: Location) -> list[Any]:
-    """Operations of a JSON 6902 patch: JSON when it starts with ``[``, else YAML read as YAML 1.1."""
+@lru_cache(maxsize=512)
+def _json_patch_parsed(text: str) -> tuple[Any, str | None]:
+    """The operations of a JSON 6902 patch's text, or why it cannot be read, once a run for each text (a
+    parent's patches reach every child Kustomization, and PyYAML reads YAML 1.1 in Python)."""
     try:
         raw = json.loads(text) if text.lstrip().startswith("[") else yaml.load(text, Loader=_Yaml11Loader)
     except (ValueError, yaml.YAMLError) as exc:
-        raise BuildError(f"unable to parse JSON patch: {exc}", location=where) from None
-    ops = from_plain(raw)
-    return list(ops) if isinstance(ops, list) else []
+        return None, str(exc)
+    return from_plain(raw), None
+
+
+def _json_patch_ops(text: str, where: Location) -> list[Any]:
+    """Operations of a JSON 6902 patch: JSON when it starts with ``[``, else YAML read as YAML 1.1 (each
+    call gets copies of them)."""
+    ops, error = _json_patch_parsed(text)
+    if error is not None:
+        raise BuildError(f"unable to parse JSON patch: {error}", location=where)
+    return [deep_copy(op) for op in ops] if isinstance(ops, list) else []
 
 
 @lru_cache(maxsize=512)
