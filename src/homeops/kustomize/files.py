@@ -130,6 +130,7 @@ class FileLoader:
         self.parse_store: ParseCache | None = None  # parsed documents kept across runs (the build cache)
         self.stat_memo: DigestMemo | None = None  # digests without reading the files (the build cache)
         self._remembered: set[Path] = set()  # digests taken from stat_memo, of files not read yet
+        self._handed: set[tuple[str, str]] = set()  # parses given fresh from parse_store (see load_yaml)
 
     @contextmanager
     def tracking(self) -> Iterator[set[Path]]:
@@ -256,7 +257,17 @@ class FileLoader:
         return self._digests.get(path)
 
     def load_yaml(self, path: Path, where: Location | None = None) -> list[Any]:
-        """Parsed documents of ``path`` (a fresh copy each call, so callers may mutate them)."""
+        """Parsed documents of ``path``, the caller's own (it may change them): copies of the shared parse
+        (``parsed``), or at the first use of a file that ``parse_store`` holds and this run has not parsed,
+        the documents loaded from the store, which nothing else holds (most files are used once: a copy
+        of what was just loaded would be thrown away)."""
+        key = self.parse_key(path, where)
+        store = self.parse_store
+        if store is not None and key not in self._parsed and key not in self._handed:
+            fresh = store.get(key)
+            if fresh is not None:
+                self._handed.add(key)
+                return fresh
         return [deep_copy(d) for d in self.parsed(path, where)]
 
     def parse_key(self, path: Path, where: Location | None = None) -> tuple[str, str]:
