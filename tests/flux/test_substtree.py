@@ -327,3 +327,20 @@ def test_a_resource_over_the_node_budget_leaves_it_to_the_round_trip(monkeypatch
     large = YMap({"kind": "ConfigMap", "data": YMap({f"k{i}": "v" for i in range(8)} | {"a": "${A}"})})
     assert substitute_tree(small, {"A": "1"}, strict=False) is not None
     assert substitute_tree(large, {"A": "1"}, strict=False) is None
+
+
+def test_a_resource_with_a_variable_use_is_one_the_round_trip_changes() -> None:
+    """``substitute_object(uses_found=True)`` skips ``round_trip_changes``: sound only if every resource in
+    which ``variable_uses`` finds a ``${NAME}`` is one it would say the round trip changes."""
+    from homeops.flux.postbuild import variable_uses
+
+    used = [d for d in _documents(FIXTURES) if variable_uses(d)]
+    assert len(used) > 5
+    for doc in used:
+        assert round_trip_changes(doc)
+        variables = {name: "v" for name, _, _ in variable_uses(doc)}
+        fast, _ = substitute_object(doc, variables, strict=False, uses_found=True)
+        slow, _ = substitute_object(doc, variables, strict=False)
+        assert _canon(fast, exact=True) == _canon(slow, exact=True)
+    keys = YMap({"${A}": "x"})
+    assert variable_uses(keys) and round_trip_changes(keys)  # a use in a key

@@ -419,6 +419,7 @@ class ClusterBuilder:
         node.unresolved = [u for u in node.unresolved if u.variable not in opaque]
         out: list[YMap] = []
         for obj in objects:
+            uses = []
             if ks.has_post_build and not is_substitution_disabled(obj):
                 uses = variable_uses(obj)
                 node.uses.extend(
@@ -434,7 +435,11 @@ class ClusterBuilder:
                         )
             if ks.has_post_build:
                 obj, missing = substitute_object(
-                    obj, variables, strict=self.options.strict, always=ks.substitute_strategy == "Always"
+                    obj,
+                    variables,
+                    strict=self.options.strict,
+                    always=ks.substitute_strategy == "Always",
+                    uses_found=bool(uses),
                 )
                 for m in missing:
                     loc = pos_location(m.pos, self.repo) or _obj_location(obj, self.repo)

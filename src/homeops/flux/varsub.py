@@ -67,17 +67,19 @@ class ObjectUnresolved:
 
 
 def substitute_object(
-    obj: YMap, variables: Mapping[str, str], *, strict: bool, always: bool = False
+    obj: YMap, variables: Mapping[str, str], *, strict: bool, always: bool = False, uses_found: bool = False
 ) -> tuple[YMap, list[ObjectUnresolved]]:
     """Apply Flux's post-build substitution to one resource; returns the new resource and the unresolved uses
     (strict mode only). With no variables nothing happens unless ``always`` (``substituteStrategy:
     Always``). The input is not modified. Raises BuildError (with the resource's location) for an
-    invalid variable name, a ``${...}`` Flux cannot parse, or a result that is no longer a valid resource."""
+    invalid variable name, a ``${...}`` Flux cannot parse, or a result that is no longer a valid resource.
+    ``uses_found``: the caller found a ``${NAME}`` in it (``homeops.flux.postbuild.variable_uses``), so the
+    round trip changes it and ``round_trip_changes`` need not look."""
     if is_substitution_disabled(obj) or (not variables and not always):
         return obj, []
     where = _location(obj.pos)
     validate_variable_names(variables, where)
-    if not round_trip_changes(obj):  # the round trip would give the same values: skipped
+    if not uses_found and not round_trip_changes(obj):  # the round trip would give the same values: skipped
         return obj, []
     replaced = substitute_tree(obj, variables, strict=strict)
     if replaced is not None:  # the round trip's result, computed on the tree
